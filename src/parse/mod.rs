@@ -1,0 +1,341 @@
+//! Line classification: every CloudWatch log event becomes platform records, log records, metric samples or spans.
+//!
+//! Every format module has the same shape, [`ParseFn`]: `Ok(None)` means "not mine", `Err` means "mine, but
+//! broken" (the line is then still forwarded as a text log record and counted as malformed), `Ok(Some(items))`
+//! is the result. Adding a format is one file plus one line in [`FORMATS`].
+
+pub mod beeline;
+pub mod emf;
+pub mod json_log;
+pub mod json_platform;
+pub mod monitoring;
+pub mod platform;
+pub mod runtime_prefix;
+
+use crate::telemetry::{AnyValue, Attributes, KeyValue, Number, Severity, Span, SpanId, TraceId, UnixNanos};
+use std::fmt;
+
+/// The formats a line can be in; also the keys of the per-format counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// Lambda's text platform lines: START, END, REPORT, XRAY, INIT_START, timeouts…
+    Platform,
+    /// Lambda's JSON log format platform records (`"type":"platform.*"`).
+    JsonPlatform,
+    /// Structured JSON application logs, Lambda's JSON app records included.
+    JsonLog,
+    /// `MONITORING|epoch|value|type|name[|#tags]` custom metric lines.
+    Monitoring,
+    /// CloudWatch Embedded Metric Format documents.
+    Emf,
+    /// Honeycomb beeline / libhoney events written to stdout.
+    Beeline,
+    /// Anything else: plain text, possibly behind a runtime's prefix.
+    Text,
+}
+
+impl Format {
+    pub const ALL: [Format; 7] = [
+        Format::Platform,
+        Format::JsonPlatform,
+        Format::JsonLog,
+        Format::Monitoring,
+        Format::Emf,
+        Format::Beeline,
+        Format::Text,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Platform => "platform",
+            Format::JsonPlatform => "json_platform",
+            Format::JsonLog => "json_log",
+            Format::Monitoring => "monitoring",
+            Format::Emf => "emf",
+            Format::Beeline => "beeline",
+            Format::Text => "text",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A line that claimed a format but did not hold to it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed {format} line: {reason}")]
+pub struct ParseError {
+    pub format: Format,
+    pub reason: String,
+}
+
+impl ParseError {
+    pub fn new(format: Format, reason: impl Into<String>) -> Self {
+        ParseError { format, reason: reason.into() }
+    }
+}
+
+/// The shape of every format parser.
+pub type ParseFn = fn(&str, &Ctx<'_>) -> Result<Option<Vec<Item>>, ParseError>;
+
+/// The registry, in the order formats are tried. Cheap "is it mine" checks come first inside each parser.
+pub const FORMATS: &[(Format, ParseFn)] = &[
+    (Format::JsonPlatform, json_platform::parse),
+    (Format::Emf, emf::parse),
+    (Format::Beeline, beeline::parse),
+    (Format::JsonLog, json_log::parse),
+    (Format::Platform, platform::parse),
+    (Format::Monitoring, monitoring::parse),
+];
+
+/// What the parsers know about a line besides its text.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// CloudWatch's timestamp of the log event.
+    pub observed_ns: UnixNanos,
+    /// The runtime prefix the message sat behind, if any.
+    pub prefix: Option<&'a runtime_prefix::Prefix<'a>>,
+}
+
+impl Ctx<'_> {
+    /// The best time known before a parser reads the message itself.
+    pub fn time_ns(&self) -> UnixNanos {
+        self.prefix.and_then(|p| p.time_ns).unwrap_or(self.observed_ns)
+    }
+
+    pub fn request_id(&self) -> Option<&str> {
+        self.prefix.and_then(|p| p.request_id)
+    }
+
+    pub fn severity(&self) -> Option<Severity> {
+        self.prefix.and_then(|p| p.level).map(Severity::parse)
+    }
+}
+
+/// One thing a line says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Platform { time_ns: UnixNanos, record: PlatformRecord },
+    Log(AppLog),
+    Metric(MetricSample),
+    Span(Span),
+}
+
+/// An application log line, before it is joined to its invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppLog {
+    pub time_ns: UnixNanos,
+    pub request_id: Option<String>,
+    pub severity: Option<Severity>,
+    /// The message: a string, or a map when the line was JSON.
+    pub body: AnyValue,
+    pub attributes: Attributes,
+    /// A trace the line names itself (X-Ray id, W3C trace id), which wins over the invocation's.
+    pub trace_id: Option<TraceId>,
+    pub span_id: Option<SpanId>,
+}
+
+impl AppLog {
+    /// A text line with what the context knows.
+    pub fn text(message: &str, ctx: &Ctx<'_>) -> Self {
+        AppLog {
+            time_ns: ctx.time_ns(),
+            request_id: ctx.request_id().map(str::to_owned),
+            severity: ctx.severity(),
+            body: AnyValue::Str(message.to_owned()),
+            attributes: Vec::new(),
+            trace_id: None,
+            span_id: None,
+        }
+    }
+}
+
+/// Which OpenTelemetry instrument a custom metric maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Instrument {
+    /// A monotonic delta sum.
+    Counter,
+    /// A non-monotonic delta sum.
+    UpDownCounter,
+    Gauge,
+    /// One sample of a distribution.
+    Histogram,
+}
+
+/// One custom metric value, with its own timestamp and tags; never aggregated away.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSample {
+    pub name: String,
+    /// UCUM unit (`ms`, `By`, `1`), empty when unknown.
+    pub unit: String,
+    pub instrument: Instrument,
+    pub value: Number,
+    pub time_ns: UnixNanos,
+    pub attributes: Attributes,
+}
+
+/// An X-Ray / Lambda tracing context as the platform reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tracing {
+    pub trace_id: Option<TraceId>,
+    /// The segment Lambda created for the invocation (`SegmentId`, `tracing.spanId`).
+    pub segment_id: Option<SpanId>,
+    /// The caller's segment (`Parent=` of the trace header).
+    pub parent_id: Option<SpanId>,
+    pub sampled: Option<bool>,
+}
+
+/// Lambda platform events, from text lines and from `platform.*` JSON records alike.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlatformRecord {
+    InitStart(InitStart),
+    InitReport(PhaseReport),
+    RestoreStart(InitStart),
+    RestoreReport(PhaseReport),
+    Start {
+        request_id: String,
+        version: Option<String>,
+        tracing: Option<Tracing>,
+    },
+    RuntimeDone(RuntimeDone),
+    End {
+        request_id: String,
+    },
+    Report(Report),
+    /// `<ts> <request id> Task timed out after N seconds`.
+    Timeout {
+        request_id: String,
+        after_s: f64,
+    },
+    /// `RequestId: … Error: Runtime exited with error: signal: killed` and its kin.
+    RuntimeError {
+        request_id: Option<String>,
+        message: String,
+        out_of_memory: bool,
+    },
+    /// Extension, telemetry-subscription and other platform notices, kept as logs.
+    Notice {
+        kind: String,
+        message: AnyValue,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InitStart {
+    pub runtime_version: Option<String>,
+    pub runtime_version_arn: Option<String>,
+    pub function_name: Option<String>,
+    pub function_version: Option<String>,
+    pub initialization_type: Option<String>,
+    pub phase: Option<String>,
+}
+
+/// `INIT_REPORT`, `RESTORE_REPORT`, `platform.initReport`, `platform.restoreReport`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PhaseReport {
+    pub duration_ms: Option<f64>,
+    pub phase: Option<String>,
+    pub status: Option<String>,
+    pub error_type: Option<String>,
+    pub initialization_type: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RuntimeDone {
+    pub request_id: String,
+    pub status: Option<String>,
+    pub error_type: Option<String>,
+    pub duration_ms: Option<f64>,
+    pub produced_bytes: Option<u64>,
+    pub spans: Vec<PlatformSpan>,
+    pub tracing: Option<Tracing>,
+}
+
+/// A phase span Lambda reports inside `platform.runtimeDone` (`responseLatency`, `responseDuration`…).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformSpan {
+    pub name: String,
+    pub start_ns: UnixNanos,
+    pub duration_ms: f64,
+}
+
+/// A REPORT line or `platform.report` record.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Report {
+    pub request_id: String,
+    pub duration_ms: f64,
+    pub billed_duration_ms: Option<f64>,
+    pub memory_size_mb: Option<u64>,
+    pub max_memory_used_mb: Option<u64>,
+    pub init_duration_ms: Option<f64>,
+    pub restore_duration_ms: Option<f64>,
+    pub billed_restore_duration_ms: Option<f64>,
+    /// `timeout`, `error`, `failure`, `success`; absent on text REPORT lines of successful invocations.
+    pub status: Option<String>,
+    pub error_type: Option<String>,
+    pub tracing: Option<Tracing>,
+}
+
+/// The result of classifying one log event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedLine {
+    /// The format that took the line (or claimed it, when `error` is set).
+    pub format: Format,
+    pub items: Vec<Item>,
+    pub error: Option<ParseError>,
+}
+
+/// Classifies one CloudWatch log event. Never fails and never drops the line: a line no format takes, or one
+/// that breaks the format it claims, comes back as a text log record.
+pub fn parse_line(message: &str, observed_ns: UnixNanos) -> ParsedLine {
+    // Lambda terminates text lines with "\n"; the newline is framing, not content.
+    let line = message.trim_end_matches(['\n', '\r']);
+    let ctx = Ctx { observed_ns, prefix: None };
+    if let Some(prefix) = runtime_prefix::strip(line) {
+        let ctx = Ctx { observed_ns, prefix: Some(&prefix) };
+        return classify(prefix.message, &ctx);
+    }
+    classify(line, &ctx)
+}
+
+fn classify(text: &str, ctx: &Ctx<'_>) -> ParsedLine {
+    for (format, parse) in FORMATS {
+        match parse(text, ctx) {
+            Ok(None) => continue,
+            Ok(Some(items)) => return ParsedLine { format: *format, items, error: None },
+            Err(error) => {
+                let mut log = AppLog::text(text, ctx);
+                log.attributes.push(KeyValue::new("logship.parse_error", error.to_string()));
+                return ParsedLine { format: error.format, items: vec![Item::Log(log)], error: Some(error) };
+            }
+        }
+    }
+    ParsedLine { format: Format::Text, items: vec![Item::Log(AppLog::text(text, ctx))], error: None }
+}
+
+/// Parses a JSON object into its typed form for a format parser, naming the format on failure.
+pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(format: Format, text: &'a str) -> Result<T, ParseError> {
+    sonic_rs::from_str(text).map_err(|e| ParseError::new(format, format!("invalid JSON: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_text_is_a_log_record() {
+        let p = parse_line("hello world\n", 7);
+        assert_eq!(p.format, Format::Text);
+        assert_eq!(p.error, None);
+        match &p.items[..] {
+            [Item::Log(log)] => {
+                assert_eq!(log.body, AnyValue::Str("hello world".into()));
+                assert_eq!(log.time_ns, 7);
+            }
+            other => panic!("expected one log, got {other:?}"),
+        }
+    }
+}

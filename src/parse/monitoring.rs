@@ -1,0 +1,7 @@
+//! Placeholder: being written.
+
+use super::{Ctx, Item, ParseError};
+
+pub fn parse(_line: &str, _ctx: &Ctx<'_>) -> Result<Option<Vec<Item>>, ParseError> {
+    Ok(None)
+}
