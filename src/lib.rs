@@ -2,6 +2,12 @@
 //!
 //! The pipeline is `decode → parse → assemble → export`; see ARCHITECTURE.md for the picture.
 
+pub mod assemble;
+pub mod config;
+pub mod decode;
+pub mod export;
 pub mod parse;
+pub mod pipeline;
 pub mod telemetry;
 pub mod time;
+pub mod view;

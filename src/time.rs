@@ -94,6 +94,40 @@ pub fn from_epoch_number(v: f64) -> Option<UnixNanos> {
     (ns < 1.8e19).then_some(ns as u64)
 }
 
+/// Epoch time given as whole units plus the decimal digits after the point (`frac`, digits only), in
+/// seconds, milliseconds, microseconds or nanoseconds told apart by magnitude as
+/// [`from_epoch_number`] does, but in integers: through `f64`, a millisecond timestamp lands
+/// tens of nanoseconds off. Digits finer than a nanosecond are dropped; zero and overflow are `None`.
+pub fn from_epoch_digits(whole: u64, frac: &str) -> Option<UnixNanos> {
+    let (scale, digits) = match whole {
+        0..100_000_000_000 => (1_000_000_000, 9),
+        100_000_000_000..100_000_000_000_000 => (1_000_000, 6),
+        100_000_000_000_000..100_000_000_000_000_000 => (1_000, 3),
+        _ => (1, 0),
+    };
+    let mut sub: u64 = 0;
+    let mut taken = 0;
+    for b in frac.bytes().take(digits) {
+        sub = sub * 10 + u64::from(b.wrapping_sub(b'0'));
+        taken += 1;
+    }
+    for _ in taken..digits {
+        sub *= 10;
+    }
+    whole.checked_mul(scale)?.checked_add(sub).filter(|ns| *ns > 0)
+}
+
+/// Epoch time written as a decimal string (`1489795335`, `1489795335.5`, `1489795335123`): exact for plain
+/// decimals, through `f64` for anything else `f64` reads (`1.489795335e9`).
+pub fn from_epoch_str(s: &str) -> Option<UnixNanos> {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let plain = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if !whole.is_empty() && plain(whole) && plain(frac) {
+        return whole.parse().ok().and_then(|w| from_epoch_digits(w, frac));
+    }
+    s.parse().ok().and_then(from_epoch_number)
+}
+
 fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
     b.get(at..at + n)?.iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
 }
@@ -177,6 +211,29 @@ mod tests {
         assert_eq!(from_epoch_number(1_709_294_400_000.0), Some(ns));
         assert_eq!(from_epoch_number(1_709_294_400_000_000.0), Some(ns));
         assert_eq!(from_epoch_number(-1.0), None);
+    }
+
+    #[test]
+    fn epochs_convert_exactly() {
+        assert_eq!(from_epoch_digits(1_489_795_335, ""), Some(1_489_795_335_000_000_000));
+        assert_eq!(from_epoch_digits(1_489_795_335, "5"), Some(1_489_795_335_500_000_000));
+        assert_eq!(from_epoch_digits(1_489_795_335_123, ""), Some(1_489_795_335_123_000_000));
+        assert_eq!(from_epoch_digits(1_489_795_335_123_456, "7"), Some(1_489_795_335_123_456_700));
+        assert_eq!(from_epoch_digits(1_489_795_335_123_456_789, "9"), Some(1_489_795_335_123_456_789));
+        assert_eq!(from_epoch_digits(0, ""), None);
+        assert_eq!(from_epoch_digits(0, "5"), Some(500_000_000));
+        assert_eq!(from_epoch_digits(u64::MAX, ""), Some(u64::MAX));
+        // Past u64 nanoseconds (the year 2554) is not a time, in any unit.
+        assert_eq!(from_epoch_digits(99_999_999_999_999, ""), None);
+        assert_eq!(from_epoch_digits(18_000_000_000_000_000, ""), Some(18_000_000_000_000_000_000));
+    }
+
+    #[test]
+    fn epoch_strings_are_exact() {
+        assert_eq!(from_epoch_str("1489795335123"), Some(1_489_795_335_123_000_000));
+        assert_eq!(from_epoch_str("1489795335.25"), Some(1_489_795_335_250_000_000));
+        assert_eq!(from_epoch_str("1.489795335e9"), Some(1_489_795_335_000_000_000));
+        assert_eq!(from_epoch_str("soon"), None);
     }
 
     #[test]

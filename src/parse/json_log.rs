@@ -1,7 +1,370 @@
-//! Placeholder: being written.
+//! Structured JSON application logs: Lambda's JSON log format, Powertools, pino, bunyan and their kin.
+//!
+//! The whole document becomes the record's body; the time, level, request id and trace context are read out of
+//! it (and stay in the body) under the names these loggers use:
+//!
+//! | field | keys, first usable one wins |
+//! | --- | --- |
+//! | time | `timestamp` (Lambda, Powertools), `time` (pino, bunyan), `@timestamp` (ECS), `ts` (zap); RFC 3339 or epoch |
+//! | level | `level`, `levelname`, `severity`, `log.level`; a word or a pino/bunyan number |
+//! | request id | `requestId` (Node.js, Python, .NET, Ruby), `AWSRequestId` (Java), `function_request_id` (Powertools), `aws_request_id`, `awsRequestId` |
+//! | trace | `xray_trace_id`, `traceId` (.NET sends the whole X-Ray header), `trace_id`, `_X_AMZN_TRACE_ID`; X-Ray or W3C |
+//! | span | `spanId`, `span_id` |
+//!
+//! What the document does not say comes from the context: the runtime prefix the JSON sat behind
+//! (`console.log(JSON.stringify(obj))`), else CloudWatch's event time.
 
-use super::{Ctx, Item, ParseError};
+use super::{from_json, AppLog, Ctx, Format, Item, ParseError};
+use crate::telemetry::{AnyValue, KeyValue, Severity, SpanId, TraceId, UnixNanos};
+use crate::time::{from_epoch_digits, from_epoch_number, from_epoch_str, parse_timestamp};
 
-pub fn parse(_line: &str, _ctx: &Ctx<'_>) -> Result<Option<Vec<Item>>, ParseError> {
-    Ok(None)
+const TIME_KEYS: [&str; 4] = ["timestamp", "time", "@timestamp", "ts"];
+const LEVEL_KEYS: [&str; 4] = ["level", "levelname", "severity", "log.level"];
+const REQUEST_ID_KEYS: [&str; 5] =
+    ["requestId", "AWSRequestId", "function_request_id", "aws_request_id", "awsRequestId"];
+const TRACE_KEYS: [&str; 4] = ["xray_trace_id", "traceId", "trace_id", "_X_AMZN_TRACE_ID"];
+const SPAN_KEYS: [&str; 2] = ["spanId", "span_id"];
+
+/// Claims every line that opens with `{`; a line that opens like an array or a number is claimed only when it
+/// parses, because text lines start that way too (`[INFO] …`, `2024-03-01 …`).
+pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Option<Vec<Item>>, ParseError> {
+    let text = line.trim_start_matches(JSON_WHITESPACE);
+    let body: AnyValue = match text.as_bytes().first() {
+        Some(b'{') => from_json(Format::JsonLog, text)?,
+        Some(b'[') if text.trim_end_matches(JSON_WHITESPACE).ends_with(']') => match whole_json(text) {
+            Some(value) => value,
+            None => return Ok(None),
+        },
+        Some(b'-' | b'0'..=b'9') if text.bytes().all(|c| c.is_ascii_digit() || b"+-.eE \t\r\n".contains(&c)) => {
+            match whole_json(text) {
+                Some(value) => value,
+                None => return Ok(None),
+            }
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(vec![Item::Log(record(body, ctx))]))
+}
+
+/// JSON's insignificant whitespace; `str::trim` would also eat Unicode spaces the JSON parser then rejects.
+pub(crate) const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\r', '\n'];
+
+fn whole_json(text: &str) -> Option<AnyValue> {
+    sonic_rs::from_str(text).ok()
+}
+
+fn record(body: AnyValue, ctx: &Ctx<'_>) -> AppLog {
+    let fields: &[KeyValue] = match &body {
+        AnyValue::Map(kvs) => kvs,
+        _ => &[],
+    };
+    let time_ns = first(fields, &TIME_KEYS, time_of).unwrap_or_else(|| ctx.time_ns());
+    let severity = first(fields, &LEVEL_KEYS, severity_of).or_else(|| ctx.severity());
+    let request_id = first(fields, &REQUEST_ID_KEYS, |v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
+        .or_else(|| ctx.request_id().map(str::to_owned));
+    let trace_id = first(fields, &TRACE_KEYS, |v| v.as_str().and_then(trace_of));
+    let span_id = first(fields, &SPAN_KEYS, |v| v.as_str().and_then(|s| SpanId::from_hex(s.trim())));
+    AppLog { time_ns, request_id, severity, body, attributes: Vec::new(), trace_id, span_id }
+}
+
+/// The first of `keys`, in their order, whose value `read` accepts.
+fn first<T>(fields: &[KeyValue], keys: &[&str], read: impl Fn(&AnyValue) -> Option<T>) -> Option<T> {
+    keys.iter().find_map(|key| fields.iter().find(|kv| kv.key == *key).and_then(|kv| read(&kv.value)))
+}
+
+fn time_of(value: &AnyValue) -> Option<UnixNanos> {
+    match value {
+        AnyValue::Str(s) => {
+            let s = s.trim();
+            parse_timestamp(s).or_else(|| from_epoch_str(s))
+        }
+        AnyValue::Int(i) => u64::try_from(*i).ok().and_then(|v| from_epoch_digits(v, "")),
+        AnyValue::Double(d) => from_epoch_number(*d),
+        _ => None,
+    }
+}
+
+fn severity_of(value: &AnyValue) -> Option<Severity> {
+    match value {
+        AnyValue::Str(s) if !s.trim().is_empty() => Some(Severity::parse(s)),
+        // pino and bunyan: 10 trace … 60 fatal; custom levels keep their number as text.
+        AnyValue::Int(n) => Some(Severity::parse(&n.to_string())),
+        _ => None,
+    }
+}
+
+fn trace_of(s: &str) -> Option<TraceId> {
+    TraceId::from_xray(s).or_else(|| TraceId::from_hex(s.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::runtime_prefix::{self, Prefix, Runtime};
+    use crate::parse::{parse_line, ParsedLine};
+    use proptest::prelude::*;
+
+    const RID: &str = "8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f";
+    /// 2024-03-01T12:00:00Z
+    const BASE: u64 = 1_709_294_400_000_000_000;
+    const OBSERVED: u64 = 1_709_294_499_000_000_000;
+
+    fn ctx() -> Ctx<'static> {
+        Ctx { observed_ns: OBSERVED, prefix: None }
+    }
+
+    fn one_log(line: &str, ctx: &Ctx<'_>) -> AppLog {
+        match parse(line, ctx) {
+            Ok(Some(mut items)) if items.len() == 1 => match items.remove(0) {
+                Item::Log(log) => log,
+                other => panic!("expected a log from {line:?}, got {other:?}"),
+            },
+            other => panic!("expected one item from {line:?}, got {other:?}"),
+        }
+    }
+
+    /// (time, severity number and text, request id, trace id, span id) as read from a line.
+    type Lifted = (u64, Option<(u8, String)>, Option<String>, Option<String>, Option<String>);
+
+    fn lifted(log: &AppLog) -> Lifted {
+        (
+            log.time_ns,
+            log.severity.as_ref().map(|s| (s.number, s.text.clone())),
+            log.request_id.clone(),
+            log.trace_id.map(|t| t.to_string()),
+            log.span_id.map(|s| s.to_string()),
+        )
+    }
+
+    fn want(
+        time_ns: u64,
+        severity: Option<(u8, &str)>,
+        request_id: Option<&str>,
+        trace: Option<&str>,
+        span: Option<&str>,
+    ) -> Lifted {
+        (
+            time_ns,
+            severity.map(|(n, t)| (n, t.to_owned())),
+            request_id.map(str::to_owned),
+            trace.map(str::to_owned),
+            span.map(str::to_owned),
+        )
+    }
+
+    #[test]
+    fn lifts_fields_from_every_logger_shape() {
+        let ms = |n: u64| BASE + n * 1_000_000;
+        let cases = [
+            // Lambda JSON log format, Node.js.
+            (
+                format!(r#"{{"timestamp":"2024-03-01T12:00:00.123Z","level":"INFO","requestId":"{RID}","message":"hi"}}"#),
+                want(ms(123), Some((9, "INFO")), Some(RID), None, None),
+            ),
+            // Lambda JSON log format, Python, with an exception.
+            (
+                format!(
+                    r#"{{"timestamp":"2024-03-01T12:00:00Z","level":"ERROR","message":"failed","logger":"root","stackTrace":["  File \"/var/task/app.py\", line 3\n"],"errorType":"KeyError","errorMessage":"'id'","requestId":"{RID}","location":"/var/task/app.py:handler:3"}}"#
+                ),
+                want(BASE, Some((17, "ERROR")), Some(RID), None, None),
+            ),
+            // Python during init: an empty request id is no request id.
+            (
+                r#"{"timestamp":"2024-03-01T12:00:00Z","level":"WARNING","message":"init","requestId":""}"#.to_owned(),
+                want(BASE, Some((13, "WARNING")), None, None, None),
+            ),
+            // Lambda JSON log format, Java LambdaLogger.
+            (
+                format!(r#"{{"timestamp":"2024-03-01T12:00:00.500Z","message":"hello","level":"INFO","AWSRequestId":"{RID}"}}"#),
+                want(ms(500), Some((9, "INFO")), Some(RID), None, None),
+            ),
+            // Lambda JSON log format, .NET: full level names and the whole X-Ray header as traceId.
+            (
+                format!(
+                    r#"{{"timestamp":"2024-03-01T12:00:00.001Z","level":"Information","requestId":"{RID}","traceId":"Root=1-65e1c340-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1","message":"Order 42 placed","orderId":42}}"#
+                ),
+                want(ms(1), Some((9, "Information")), Some(RID), Some("65e1c340bd862e3fe1be46a994272793"), None),
+            ),
+            // Powertools for AWS Lambda (Python).
+            (
+                format!(
+                    r#"{{"level":"INFO","location":"collect_payment:14","message":"Collecting payment","timestamp":"2024-03-01 14:00:00,250+0200","service":"payment","cold_start":true,"function_request_id":"{RID}","xray_trace_id":"1-65e1c340-bd862e3fe1be46a994272793"}}"#
+                ),
+                want(ms(250), Some((9, "INFO")), Some(RID), Some("65e1c340bd862e3fe1be46a994272793"), None),
+            ),
+            // pino: numeric level, epoch milliseconds, exactly.
+            (
+                r#"{"level":30,"time":1709294400631,"pid":8,"hostname":"169.254.1.1","msg":"hello"}"#.to_owned(),
+                want(ms(631), Some((9, "30")), None, None, None),
+            ),
+            // bunyan.
+            (
+                r#"{"name":"app","hostname":"h","pid":8,"level":50,"msg":"boom","time":"2024-03-01T12:00:00.007Z","v":0}"#
+                    .to_owned(),
+                want(ms(7), Some((17, "50")), None, None, None),
+            ),
+            // zap: epoch seconds as a float.
+            (
+                r#"{"level":"warn","ts":1709294400.5,"msg":"slow"}"#.to_owned(),
+                want(ms(500), Some((13, "warn")), None, None, None),
+            ),
+            // ECS and OpenTelemetry-style ids.
+            (
+                r#"{"@timestamp":"2024-03-01T12:00:00Z","log.level":"debug","trace_id":"5b8aa5a2d2c872e8321cf37308d69df2","span_id":"051581bf3cb55c13","message":"m"}"#.to_owned(),
+                want(BASE, Some((5, "debug")), None, Some("5b8aa5a2d2c872e8321cf37308d69df2"), Some("051581bf3cb55c13")),
+            ),
+            (
+                format!(
+                    r#"{{"severity":"CRITICAL","awsRequestId":"{RID}","traceId":"5b8aa5a2d2c872e8321cf37308d69df2","spanId":"051581bf3cb55c13"}}"#
+                ),
+                want(
+                    OBSERVED,
+                    Some((21, "CRITICAL")),
+                    Some(RID),
+                    Some("5b8aa5a2d2c872e8321cf37308d69df2"),
+                    Some("051581bf3cb55c13"),
+                ),
+            ),
+            (
+                format!(r#"{{"levelname":"INFO","aws_request_id":"{RID}","_X_AMZN_TRACE_ID":"Root=1-65e1c340-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"}}"#),
+                want(OBSERVED, Some((9, "INFO")), Some(RID), Some("65e1c340bd862e3fe1be46a994272793"), None),
+            ),
+            // Unusable values fall through to the next key, then to the context.
+            (
+                r#"{"timestamp":"yesterday","time":"1709294400002","level":"","severity":"warn","requestId":7,"trace_id":"nope","span_id":"0000000000000000"}"#.to_owned(),
+                want(ms(2), Some((13, "warn")), None, None, None),
+            ),
+            (r#"{"message":"no metadata at all"}"#.to_owned(), want(OBSERVED, None, None, None, None)),
+            (r#"  {"nested":{"level":"ERROR"}}"#.to_owned(), want(OBSERVED, None, None, None, None)),
+        ];
+        for (line, expected) in &cases {
+            assert_eq!(lifted(&one_log(line, &ctx())), *expected, "{line}");
+        }
+    }
+
+    #[test]
+    fn the_body_is_the_whole_document() {
+        let log = one_log(r#"{"level":"INFO","message":"hi","n":1,"tags":["a"]}"#, &ctx());
+        assert_eq!(
+            log.body,
+            AnyValue::Map(vec![
+                KeyValue::new("level", "INFO"),
+                KeyValue::new("message", "hi"),
+                KeyValue::new("n", 1i64),
+                KeyValue::new("tags", AnyValue::Array(vec!["a".into()])),
+            ])
+        );
+        assert!(log.attributes.is_empty());
+    }
+
+    #[test]
+    fn arrays_and_numbers_are_json_when_they_parse() {
+        assert_eq!(one_log("[1, \"two\"]", &ctx()).body, AnyValue::Array(vec![AnyValue::Int(1), "two".into()]));
+        assert_eq!(one_log("42", &ctx()).body, AnyValue::Int(42));
+        assert_eq!(one_log("-1.5e3\r", &ctx()).body, AnyValue::Double(-1500.0));
+        for text in ["[INFO] not json", "[1, 2", "2024-03-01 12:00:00 text", "4 apples", "-", "hello", "", "   "] {
+            assert_eq!(parse(text, &ctx()), Ok(None), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn broken_objects_are_mine_but_malformed() {
+        for text in
+            [r#"{"level":"INFO","message":"cut off"#, "{not json}", "{", r#"{"a":1} trailing"#, r#"{"a":1}{"b":2}"#]
+        {
+            match parse(text, &ctx()) {
+                Err(e) => assert_eq!(e.format, Format::JsonLog, "{text}"),
+                other => panic!("expected an error for {text:?}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_prefix_supplies_the_defaults_and_the_document_wins() {
+        let prefix = Prefix {
+            runtime: Runtime::Node,
+            time_ns: Some(BASE),
+            request_id: Some(RID),
+            level: Some("WARN"),
+            message: "",
+        };
+        let ctx = Ctx { observed_ns: OBSERVED, prefix: Some(&prefix) };
+        let log = one_log(r#"{"orderId":42}"#, &ctx);
+        assert_eq!(lifted(&log), want(BASE, Some((13, "WARN")), Some(RID), None, None));
+
+        let own = r#"{"timestamp":"2024-03-01T12:00:01Z","level":"ERROR","requestId":"another"}"#;
+        let log = one_log(own, &ctx);
+        assert_eq!(lifted(&log), want(BASE + 1_000_000_000, Some((17, "ERROR")), Some("another"), None, None));
+    }
+
+    #[test]
+    fn prefixed_json_end_to_end() {
+        let line = format!("2024-03-01T12:00:00.123Z\t{RID}\tINFO\t{{\"orderId\":42,\"level\":\"debug\"}}\n");
+        let ParsedLine { format, items, error } = parse_line(&line, OBSERVED);
+        assert_eq!((format, error), (Format::JsonLog, None));
+        match &items[..] {
+            [Item::Log(log)] => {
+                assert_eq!(lifted(log), want(BASE + 123_000_000, Some((5, "debug")), Some(RID), None, None));
+                assert_eq!(log.body.get("orderId"), Some(&AnyValue::Int(42)));
+            }
+            other => panic!("expected one log, got {other:?}"),
+        }
+
+        // Broken JSON behind a prefix is forwarded as the prefix's text record and counted.
+        let line = format!("[INFO]\t2024-03-01T12:00:00.123Z\t{RID}\t{{\"cut\": ");
+        let parsed = parse_line(&line, OBSERVED);
+        assert_eq!(parsed.format, Format::JsonLog);
+        assert!(parsed.error.is_some());
+        match &parsed.items[..] {
+            [Item::Log(log)] => {
+                assert_eq!(log.body, AnyValue::Str("{\"cut\": ".into()));
+                assert_eq!(log.request_id.as_deref(), Some(RID));
+            }
+            other => panic!("expected one log, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn snapshot_of_realistic_lines() {
+        let prefix = runtime_prefix::strip("2024-03-01T12:00:00.900Z\t8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f\tINFO\t");
+        let prefixed = Ctx { observed_ns: OBSERVED, prefix: prefix.as_ref() };
+        let lines: [(&str, &Ctx<'_>); 7] = [
+            (
+                r#"{"timestamp":"2024-03-01T12:00:00.123Z","level":"ERROR","requestId":"8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f","message":{"errorType":"Error","errorMessage":"boom","stackTrace":["Error: boom","    at Runtime.handler (file:///var/task/index.mjs:3:9)"]},"errorType":"Error","errorMessage":"boom","stackTrace":["Error: boom"]}"#,
+                &ctx(),
+            ),
+            (
+                r#"{"timestamp":"2024-03-01T12:00:00Z","level":"INFO","message":"Order placed","logger":"orders","requestId":"8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f","orderId":42}"#,
+                &ctx(),
+            ),
+            (
+                r#"{"timestamp":"2024-03-01T12:00:00.321Z","level":"WARN","message":"retrying","AWSRequestId":"8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f"}"#,
+                &ctx(),
+            ),
+            (
+                r#"{"level":"INFO","location":"handler:10","message":"Collecting payment","timestamp":"2024-03-01 12:00:00,494+0000","service":"payment","cold_start":true,"function_name":"pay","function_memory_size":128,"function_arn":"arn:aws:lambda:eu-west-1:123456789012:function:pay","function_request_id":"8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f","xray_trace_id":"1-65e1c340-bd862e3fe1be46a994272793","sampling_rate":0.1}"#,
+                &ctx(),
+            ),
+            (
+                r#"{"level":40,"time":1709294400631,"pid":8,"hostname":"169.254.1.1","msg":"low stock","sku":null}"#,
+                &ctx(),
+            ),
+            (r#"{"orderId":42,"status":"placed","amount":19.99}"#, &prefixed),
+            ("[\"not\", \"an\", \"object\"]", &ctx()),
+        ];
+        let parsed: Vec<_> = lines.iter().map(|(line, ctx)| parse(line, ctx)).collect();
+        insta::assert_debug_snapshot!(parsed);
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(line in any::<String>()) {
+            let _ = parse(&line, &ctx());
+        }
+
+        #[test]
+        fn parse_never_panics_on_json_like_lines(line in r#"[ \t]?[{\[0-9-]["{}\[\]:,0-9a-zA-Z .eE+-]{0,60}"#) {
+            let _ = parse(&line, &ctx());
+        }
+    }
 }

@@ -302,18 +302,74 @@ pub fn parse_line(message: &str, observed_ns: UnixNanos) -> ParsedLine {
 }
 
 fn classify(text: &str, ctx: &Ctx<'_>) -> ParsedLine {
+    let json = text.trim_start_matches(json_log::JSON_WHITESPACE);
+    if matches!(json.as_bytes().first(), Some(b'{' | b'[')) && nested_deeper_than(json, MAX_JSON_DEPTH) {
+        // Text that merely opens with brackets is text; an object this deep is a JSON line nobody can read.
+        return match json.as_bytes().first() {
+            Some(b'{') => malformed(text, ctx, ParseError::new(Format::JsonLog, format!("nested deeper than {MAX_JSON_DEPTH} levels"))),
+            _ => ParsedLine { format: Format::Text, items: vec![Item::Log(AppLog::text(text, ctx))], error: None },
+        };
+    }
     for (format, parse) in FORMATS {
         match parse(text, ctx) {
             Ok(None) => continue,
             Ok(Some(items)) => return ParsedLine { format: *format, items, error: None },
-            Err(error) => {
-                let mut log = AppLog::text(text, ctx);
-                log.attributes.push(KeyValue::new("logship.parse_error", error.to_string()));
-                return ParsedLine { format: error.format, items: vec![Item::Log(log)], error: Some(error) };
-            }
+            Err(error) => return malformed(text, ctx, error),
         }
     }
     ParsedLine { format: Format::Text, items: vec![Item::Log(AppLog::text(text, ctx))], error: None }
+}
+
+/// A line that broke the format it claimed: forwarded whole as text, tagged with what was wrong.
+fn malformed(text: &str, ctx: &Ctx<'_>, error: ParseError) -> ParsedLine {
+    let mut log = AppLog::text(text, ctx);
+    log.attributes.push(KeyValue::new("logship.parse_error", error.to_string()));
+    ParsedLine { format: error.format, items: vec![Item::Log(log)], error: Some(error) }
+}
+
+/// How deep a JSON line may nest. sonic-rs recurses once per level and stops only at 255, which overflows a
+/// 2 MiB thread stack in an unoptimised build; no real log line comes near this.
+const MAX_JSON_DEPTH: usize = 64;
+
+/// Whether brackets outside strings nest deeper than `max`: one flat byte scan, so no recursive parse starts.
+fn nested_deeper_than(text: &str, max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for c in text.bytes() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Input echoed into an error reason, cut so a huge field cannot bloat the malformed-line record.
+pub(crate) fn clip(s: &str) -> &str {
+    const MAX: usize = 64;
+    if s.len() <= MAX {
+        return s;
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// Parses a JSON object into its typed form for a format parser, naming the format on failure.
@@ -324,6 +380,25 @@ pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(format: Format, text: &'a
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_nesting_is_refused_before_any_json_parser_runs() {
+        let ok = format!("{}1{}", r#"{"a":"#.repeat(MAX_JSON_DEPTH), "}".repeat(MAX_JSON_DEPTH));
+        assert_eq!(parse_line(&ok, 0).format, Format::JsonLog);
+        assert_eq!(parse_line(&ok, 0).error, None);
+        let deep = format!("{}1{}", r#"{"a":"#.repeat(MAX_JSON_DEPTH + 1), "}".repeat(MAX_JSON_DEPTH + 1));
+        let p = parse_line(&deep, 0);
+        assert_eq!(p.error.map(|e| e.format), Some(Format::JsonLog));
+        assert!(matches!(&p.items[..], [Item::Log(log)] if log.body == AnyValue::Str(deep.clone())));
+        // Brackets inside strings, escaped quotes included, do not count.
+        let quoted = format!(r#"{{"a":"\"{}\\","b":1}}"#, "[".repeat(1000));
+        assert_eq!(parse_line(&quoted, 0).error, None);
+        assert_eq!(parse_line(&quoted, 0).format, Format::JsonLog);
+        assert_eq!(parse_line(&"[".repeat(100_000), 0).format, Format::Text);
+        assert!(parse_line(&"{".repeat(100_000), 0).error.is_some());
+        let platform = format!(r#"{{"time":"2026-11-01T00:00:00Z","type":"platform.extension","record":{}1{}}}"#, "[".repeat(100), "]".repeat(100));
+        assert!(parse_line(&platform, 0).error.is_some());
+    }
 
     #[test]
     fn unknown_text_is_a_log_record() {

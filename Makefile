@@ -1,0 +1,28 @@
+# Thin wrappers; `make test` is exactly what CI runs.
+CARGO ?= cargo
+FIXTURES := $(sort $(wildcard fixtures/events/*.json))
+
+.PHONY: run test lint unit fixtures fixtures-check fuzz bench build
+
+## Replay the bundled fixtures: the waterfall on stdout, OTLP/JSON in target/replay.otlp.jsonl, stats on stderr.
+run:
+	$(CARGO) build --bin logship
+	./target/debug/logship replay $(FIXTURES) --view waterfall --output target/replay.otlp.jsonl --stats
+	@echo "OTLP/JSON requests written to target/replay.otlp.jsonl"
+
+## Everything CI checks.
+test: lint unit fixtures-check
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --all-targets
+
+## Regenerate the fixtures (deterministic); fixtures-check fails if the committed ones drifted.
+fixtures:
+	python3 fixtures/generate.py
+
+fixtures-check:
+	python3 fixtures/generate.py --check

@@ -1,0 +1,164 @@
+//! `logship` CLI: replays captured subscription events through the shipper's own pipeline on a laptop.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use logship::config::Config;
+use logship::decode::DecodeError;
+use logship::pipeline::{process_event, Output, Stats};
+use logship::telemetry::Telemetry;
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "logship", version, about = "Agentless telemetry shipper for AWS Lambda")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run captured events (awslogs or Kinesis Lambda events, raw gzip payloads, LogsData JSON, or JSON lines of
+    /// events) through exactly the pipeline the shipper Lambda runs.
+    Replay(ReplayArgs),
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// Event files; `-` reads standard input.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = View::Otlp)]
+    view: View,
+    /// Also write the OTLP/JSON lines to this file.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Print a summary (lines by kind, malformed, spans, points, records) on standard error.
+    #[arg(long)]
+    stats: bool,
+    /// Colour in the waterfall.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// `cloud.region` to report (the shipper's own region); defaults to AWS_REGION.
+    #[arg(long)]
+    region: Option<String>,
+    /// Width of the waterfall's timeline bars, in columns.
+    #[arg(long, default_value_t = 40)]
+    width: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum View {
+    /// OTLP/JSON export requests, one per line (the Collector file exporter's format).
+    Otlp,
+    /// A per-invocation timeline, like the X-Ray console's trace view.
+    Waterfall,
+    /// Nothing (use with --output or --stats).
+    None,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("logship: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Returns whether every event was read.
+fn run(cli: Cli) -> Result<bool> {
+    let Command::Replay(args) = cli.command;
+    let mut config = Config::from_env().context("configuration")?;
+    if args.region.is_some() {
+        config.region.clone_from(&args.region);
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut file = match &args.output {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let mut all = Telemetry::default();
+    let mut totals = Stats::default();
+    let mut ok = true;
+    for path in &args.files {
+        let name = path.display().to_string();
+        let content = read(path).with_context(|| format!("cannot read {name}"))?;
+        for (label, result) in replay(&content, &config) {
+            match result {
+                Ok(Output { telemetry, stats }) => {
+                    totals += &stats;
+                    if args.view == View::Otlp {
+                        logship::export::stdout::write_lines(&mut out, &telemetry)?;
+                    }
+                    if let Some(f) = file.as_mut() {
+                        logship::export::stdout::write_lines(f, &telemetry)
+                            .with_context(|| format!("cannot write {}", args.output.as_deref().unwrap_or(path).display()))?;
+                    }
+                    if args.view == View::Waterfall {
+                        all.resources.extend(telemetry.resources);
+                    }
+                }
+                Err(e) => {
+                    ok = false;
+                    out.flush()?;
+                    eprintln!("logship: {name}{label}: {e}");
+                }
+            }
+        }
+    }
+    if args.view == View::Waterfall {
+        let color = match args.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::io::stdout().is_terminal(),
+        };
+        let opts = logship::view::WaterfallOptions { width: args.width.max(10), color, ..Default::default() };
+        out.write_all(logship::view::waterfall(&all, &opts).as_bytes())?;
+    }
+    out.flush()?;
+    if let Some(mut f) = file {
+        f.flush()?;
+    }
+    if args.stats {
+        eprintln!("{totals}");
+    }
+    Ok(ok)
+}
+
+fn read(path: &PathBuf) -> std::io::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf)?;
+        Ok(buf)
+    } else {
+        std::fs::read(path)
+    }
+}
+
+/// One file holds one event, or one event per line (a capture of many deliveries).
+fn replay(content: &[u8], config: &Config) -> Vec<(String, Result<Output, DecodeError>)> {
+    match process_event(content, config) {
+        Err(DecodeError::EventJson(_)) if content.iter().filter(|b| **b == b'\n').count() > 1 => content
+            .split(|b| *b == b'\n')
+            .enumerate()
+            .filter(|(_, line)| line.iter().any(|b| !b.is_ascii_whitespace()))
+            .map(|(i, line)| (format!(":{}", i + 1), process_event(line, config)))
+            .collect(),
+        result => vec![(String::new(), result)],
+    }
+}
