@@ -10,7 +10,9 @@ use divan::counter::{BytesCount, ItemsCount};
 use divan::{black_box, Bencher};
 use logship::assemble::Assembler;
 use logship::config::Config;
-use logship::decode::{decode_event, inflate_capped, DecodeError, DecodeOptions, LogBatch, MessageType, Origin, Payload};
+use logship::decode::{
+    decode_event, inflate_capped, DecodeError, DecodeOptions, LogBatch, MessageType, Origin, Payload,
+};
 use logship::export::otlp_json::{encode, Signal};
 use logship::parse::{parse_line, ParsedLine};
 use logship::pipeline::process_event;
@@ -175,11 +177,7 @@ static LOADED: LazyLock<Vec<(&'static str, Fixture)>> =
     LazyLock::new(|| present().into_iter().map(|name| (name, Fixture::load(name))).collect());
 
 fn fixture(name: &str) -> &'static Fixture {
-    LOADED
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, f)| f)
-        .unwrap_or_else(|| panic!("fixture {name} was not loaded"))
+    LOADED.iter().find(|(n, _)| *n == name).map(|(_, f)| f).unwrap_or_else(|| panic!("fixture {name} was not loaded"))
 }
 
 fn counted<'a, 'b>(bencher: Bencher<'a, 'b>, fx: &Fixture) -> Bencher<'a, 'b> {
@@ -279,8 +277,9 @@ mod stage {
     fn s5_assemble(bencher: Bencher, name: &str) {
         let fx = fixture(name);
         let config = Config::default();
-        counted(bencher, fx).with_inputs(|| fx.events.iter().map(|e| e.parsed.clone()).collect::<Vec<_>>()).bench_local_values(
-            |parsed| {
+        counted(bencher, fx)
+            .with_inputs(|| fx.events.iter().map(|e| e.parsed.clone()).collect::<Vec<_>>())
+            .bench_local_values(|parsed| {
                 let mut out = Vec::with_capacity(fx.events.len());
                 for (event, lines) in fx.events.iter().zip(parsed) {
                     let mut assembler = Assembler::new(&config);
@@ -293,8 +292,7 @@ mod stage {
                     out.push(assembler.finish());
                 }
                 out
-            },
-        );
+            });
     }
 
     fn encode_all(bencher: Bencher, name: &str, signal: Signal) {

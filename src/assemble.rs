@@ -16,7 +16,8 @@ use crate::telemetry::{
 use std::collections::HashMap;
 
 /// The bucket bounds the FaaS conventions prescribe for `faas.invoke_duration` and `faas.init_duration`.
-const FAAS_DURATION_BOUNDS_S: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+const FAAS_DURATION_BOUNDS_S: &[f64] =
+    &[0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
 /// The same, stretched to Lambda's 900 s limit, for logship's own duration histograms.
 const DURATION_BOUNDS_S: &[f64] =
     &[0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 30.0, 60.0, 300.0, 900.0];
@@ -243,7 +244,8 @@ impl Env {
     ) {
         let mut log = AppLog::text("", &crate::parse::Ctx { observed_ns: time_ns, prefix: None });
         log.body = body;
-        log.severity = Some(Severity { number: severity, text: if severity >= 17 { "ERROR".into() } else { "INFO".into() } });
+        log.severity =
+            Some(Severity { number: severity, text: if severity >= 17 { "ERROR".into() } else { "INFO".into() } });
         log.attributes.push(KeyValue::new("aws.lambda.platform.type", kind));
         self.logs.push(PendingLog { log, observed_ns, record_id: event_id.to_owned() });
     }
@@ -279,7 +281,8 @@ impl Env {
         let mut orphans = Vec::new();
         for inv in &self.invocations {
             if let Some((report_ns, report)) = &inv.report {
-                let span = invocation_span(&name, &base, inv, *report_ns, report, self.version.as_deref(), config, &mut faas);
+                let span =
+                    invocation_span(&name, &base, inv, *report_ns, report, self.version.as_deref(), config, &mut faas);
                 links.insert(&inv.request_id, (span.trace_id, span.span_id));
                 spans.push(span);
             } else {
@@ -390,7 +393,8 @@ fn failure(inv: &Invocation, report: Option<&Report>) -> Option<(String, String)
     let oom = error_type.is_some_and(|e| e.contains("OutOfMemory"))
         || inv.runtime_error.as_ref().is_some_and(|(_, oom)| *oom)
         || report.is_some_and(|r| {
-            status.is_some() && matches!((r.max_memory_used_mb, r.memory_size_mb), (Some(used), Some(size)) if used >= size)
+            status.is_some()
+                && matches!((r.max_memory_used_mb, r.memory_size_mb), (Some(used), Some(size)) if used >= size)
         });
     if status == Some("timeout") || inv.timeout_after_s.is_some() {
         let after = inv.timeout_after_s.or(report.map(|r| r.duration_ms / 1000.0)).unwrap_or(0.0);
@@ -457,7 +461,11 @@ fn invocation_span(
     let start_ns = inv.start_ns.unwrap_or_else(|| report_ns.saturating_sub(duration_ns));
     let end_ns = start_ns + duration_ns;
     let init_ms = report.init_duration_ms.or_else(|| {
-        inv.init.as_ref().and_then(|i| i.report.as_ref()).filter(|_| inv.init.as_ref().is_some_and(|i| !i.restore)).and_then(|r| r.duration_ms)
+        inv.init
+            .as_ref()
+            .and_then(|i| i.report.as_ref())
+            .filter(|_| inv.init.as_ref().is_some_and(|i| !i.restore))
+            .and_then(|r| r.duration_ms)
     });
     let cold = report.init_duration_ms.is_some() || report.restore_duration_ms.is_some() || inv.init.is_some();
     let tracing = inv.tracing.clone().unwrap_or_default();
@@ -604,17 +612,34 @@ impl FaasSamples {
                 &self.init_s,
             ));
         }
-        m.push(counter("faas.coldstarts", "Number of invocation cold starts", "{coldstart}", Number::Int(self.coldstarts)));
+        m.push(counter(
+            "faas.coldstarts",
+            "Number of invocation cold starts",
+            "{coldstart}",
+            Number::Int(self.coldstarts),
+        ));
         m.push(counter("faas.errors", "Number of invocation errors", "{error}", Number::Int(self.errors)));
         m.push(counter("faas.timeouts", "Number of invocation timeouts", "{timeout}", Number::Int(self.timeouts)));
         // The conventions count successes here; failures are in faas.errors, so the two add up to all invocations.
         let successes = self.invocations - self.errors;
         m.push(counter("faas.invocations", "Number of successful invocations", "{invocation}", Number::Int(successes)));
         if !self.mem_used_by.is_empty() {
-            m.push(hist("faas.mem_usage", "Distribution of max memory usage per invocation", "By", MEMORY_BOUNDS_BY, &self.mem_used_by));
+            m.push(hist(
+                "faas.mem_usage",
+                "Distribution of max memory usage per invocation",
+                "By",
+                MEMORY_BOUNDS_BY,
+                &self.mem_used_by,
+            ));
         }
         if !self.billed_s.is_empty() {
-            m.push(hist("aws.lambda.billed_duration", "Billed duration per invocation", "s", DURATION_BOUNDS_S, &self.billed_s));
+            m.push(hist(
+                "aws.lambda.billed_duration",
+                "Billed duration per invocation",
+                "s",
+                DURATION_BOUNDS_S,
+                &self.billed_s,
+            ));
         }
         if let Some(mb) = memory_size_mb {
             m.push(Metric {
@@ -658,7 +683,9 @@ fn custom_metrics(samples: Vec<MetricSample>) -> Vec<Metric> {
         let key = (s.name.clone(), s.unit.clone(), s.instrument);
         let i = *index.entry(key).or_insert_with(|| {
             let data = match s.instrument {
-                Instrument::Counter => MetricData::Sum { points: Vec::new(), temporality: Temporality::Delta, monotonic: true },
+                Instrument::Counter => {
+                    MetricData::Sum { points: Vec::new(), temporality: Temporality::Delta, monotonic: true }
+                }
                 Instrument::UpDownCounter => {
                     MetricData::Sum { points: Vec::new(), temporality: Temporality::Delta, monotonic: false }
                 }
@@ -697,7 +724,15 @@ fn log_record(pending: PendingLog, links: &HashMap<&str, (TraceId, SpanId)>) -> 
         (None, Some((t, s))) => (Some(t), Some(log.span_id.unwrap_or(s))),
         (None, None) => (None, log.span_id.filter(|_| false)),
     };
-    LogRecord { time_ns: log.time_ns, observed_ns, severity: log.severity, body: log.body, attributes, trace_id, span_id }
+    LogRecord {
+        time_ns: log.time_ns,
+        observed_ns,
+        severity: log.severity,
+        body: log.body,
+        attributes,
+        trace_id,
+        span_id,
+    }
 }
 
 /// Function name and version from the log group and stream names.

@@ -119,7 +119,8 @@ impl Config {
         }
         if let Some(v) = get("LOGSHIP_FUNCTION_ARCHITECTURES") {
             for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let invalid = |reason| ConfigError::Invalid { var: "LOGSHIP_FUNCTION_ARCHITECTURES", value: v.clone(), reason };
+                let invalid =
+                    |reason| ConfigError::Invalid { var: "LOGSHIP_FUNCTION_ARCHITECTURES", value: v.clone(), reason };
                 let (name, arch) = pair.split_once('=').ok_or_else(|| invalid("expected function=arch pairs"))?;
                 let arch = Arch::parse(arch).ok_or_else(|| invalid("architecture must be x86_64 or arm64"))?;
                 pricing.function_arch.insert(name.trim().to_owned(), arch);
@@ -127,10 +128,13 @@ impl Config {
         }
         let max_inflated_bytes = match get("LOGSHIP_MAX_INFLATED_BYTES") {
             None => None,
-            Some(v) => Some(v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or(ConfigError::NotANumber {
-                var: "LOGSHIP_MAX_INFLATED_BYTES",
-                value: v,
-            })?),
+            Some(v) => Some(
+                v.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(ConfigError::NotANumber { var: "LOGSHIP_MAX_INFLATED_BYTES", value: v })?,
+            ),
         };
         let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")).filter(|r| !r.trim().is_empty());
         Ok(Config { region, pricing, max_inflated_bytes })

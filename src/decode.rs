@@ -196,7 +196,11 @@ pub fn inflate_capped(gz: &[u8], origin: &Origin, opts: &DecodeOptions) -> Resul
     let trailer: [u8; 4] = gz[gz.len() - 4..].try_into().map_err(|_| gzip_err("truncated"))?;
     let size = u32::from_le_bytes(trailer) as usize;
     if size > opts.max_inflated_bytes {
-        return Err(DecodeError::TooLarge { origin: origin.clone(), size: size as u64, limit: opts.max_inflated_bytes });
+        return Err(DecodeError::TooLarge {
+            origin: origin.clone(),
+            size: size as u64,
+            limit: opts.max_inflated_bytes,
+        });
     }
     let mut out = vec![0u8; size];
     let n = libdeflater::Decompressor::new().gzip_decompress(gz, &mut out).map_err(|e| match e {
@@ -278,9 +282,15 @@ mod tests {
             (b"not json".to_vec(), "event is not valid JSON"),
             (br#"{"detail":{}}"#.to_vec(), "neither a CloudWatch Logs subscription event"),
             (br#"{"awslogs":{"data":"***"}}"#.to_vec(), "awslogs.data: not valid base64"),
-            (br#"{"awslogs":{"data":"aGVsbG8gd29ybGQsIHRoaXMgaXMgbm90IGd6aXA="}}"#.to_vec(), "awslogs.data: not gzip data"),
+            (
+                br#"{"awslogs":{"data":"aGVsbG8gd29ybGQsIHRoaXMgaXMgbm90IGd6aXA="}}"#.to_vec(),
+                "awslogs.data: not gzip data",
+            ),
             (awslogs_event("{\"nope\":1}"), "awslogs.data: inflated data is not CloudWatch Logs data"),
-            (br#"{"Records":[{"kinesis":{"data":"!!","sequenceNumber":"7"}}]}"#.to_vec(), "Records[0].kinesis.data (sequence number 7): not valid base64"),
+            (
+                br#"{"Records":[{"kinesis":{"data":"!!","sequenceNumber":"7"}}]}"#.to_vec(),
+                "Records[0].kinesis.data (sequence number 7): not valid base64",
+            ),
         ];
         for (event, want) in cases {
             let got: Result<(), DecodeError> =

@@ -1,8 +1,9 @@
 //! A terminal waterfall of Lambda invocations and the spans under them, the X-Ray console's trace view as text.
 //!
-//! An invocation is a span carrying `faas.invocation_id`. Every other span of the same trace hangs under the
-//! invocation it descends from (by `parent_span_id`), or, when its ancestry leaves the batch, under the one
-//! invocation of its trace whose window holds it. Invocation bars share one timeline, the window of every
+//! An invocation is a span carrying `faas.invocation_id` and `faas.coldstart`, as the assembler writes them.
+//! Every other span hangs under the invocation it descends from (by `parent_span_id`), or, when its ancestry
+//! leaves the batch, under the invocation whose request id it carries (spans printed by the function itself),
+//! else the invocation of its trace whose window holds it, else the same function's invocation running then. Invocation bars share one timeline, the window of every
 //! invocation shown; a child's bar is drawn on its invocation's window, clamped to it.
 //!
 //! Everything printed from the telemetry is untrusted log text: control characters (terminal escapes among them)
@@ -51,6 +52,8 @@ struct Entry<'a> {
     span: &'a Span,
     /// `faas.invocation_id` when the span is an invocation.
     invocation_id: Option<&'a AnyValue>,
+    /// The request a non-invocation span was printed during, when its line said.
+    request_id: Option<&'a str>,
     function: &'a str,
 }
 
@@ -65,7 +68,14 @@ pub fn waterfall(telemetry: &Telemetry, opts: &WaterfallOptions) -> String {
                     .into_iter()
                     .find_map(|a| attr(a, "faas.name").and_then(AnyValue::as_str))
                     .unwrap_or(&span.name);
-                Entry { span, invocation_id: attr(&span.attributes, "faas.invocation_id"), function }
+                let request = attr(&span.attributes, "faas.invocation_id");
+                let is_invocation = attr(&span.attributes, "faas.coldstart").is_some();
+                Entry {
+                    span,
+                    invocation_id: request.filter(|_| is_invocation),
+                    request_id: request.filter(|_| !is_invocation).and_then(AnyValue::as_str),
+                    function,
+                }
             })
         })
         .collect();
@@ -179,22 +189,32 @@ fn assign_children(entries: &[Entry<'_>], invocations: &[usize]) -> Vec<Vec<usiz
         by_id.entry((e.span.trace_id, e.span.span_id)).or_insert(i);
     }
     let mut by_trace: HashMap<TraceId, Vec<usize>> = HashMap::new();
+    let mut by_request: HashMap<&str, usize> = HashMap::new();
+    let mut by_function: HashMap<&str, Vec<usize>> = HashMap::new();
     for (p, &i) in invocations.iter().enumerate() {
         by_trace.entry(entries[i].span.trace_id).or_default().push(p);
+        by_function.entry(entries[i].function).or_default().push(p);
+        if let Some(id) = entries[i].invocation_id.and_then(AnyValue::as_str) {
+            by_request.entry(id).or_insert(p);
+        }
     }
-    // When a span's ancestry leaves the batch: the invocation of its trace whose window holds its start, else the
-    // trace's first invocation.
+    // When a span's ancestry leaves the batch: the invocation whose request printed it, else the invocation of its
+    // trace whose window holds its start, else the trace's first invocation.
     let fallback = |i: usize| -> Option<usize> {
+        if let Some(p) = entries[i].request_id.and_then(|r| by_request.get(r)) {
+            return Some(*p);
+        }
         let span = entries[i].span;
-        let candidates = by_trace.get(&span.trace_id)?;
-        candidates
-            .iter()
-            .copied()
-            .find(|&p| {
-                let inv = entries[invocations[p]].span;
-                (inv.start_ns..=end_of(inv)).contains(&span.start_ns)
-            })
-            .or_else(|| candidates.first().copied())
+        let holds = |p: &usize| {
+            let inv = entries[invocations[*p]].span;
+            (inv.start_ns..=end_of(inv)).contains(&span.start_ns)
+        };
+        match by_trace.get(&span.trace_id) {
+            Some(candidates) => candidates.iter().copied().find(holds).or_else(|| candidates.first().copied()),
+            // A trace of its own with no request id (a Go beeline prints no prefix): the same function's
+            // invocation that was running when it started.
+            None => by_function.get(entries[i].function)?.iter().copied().find(holds),
+        }
     };
 
     // Walk each span up its parents until an invocation or an already resolved span; every span on the way gets
@@ -504,8 +524,8 @@ mod tests {
                         span(3, 31, Some(0x77), "s3.GetObject", 1010, 120),
                         // An async send that outlives the invocation: drawn to the window's edge.
                         span(3, 32, Some(30), "sqs.SendMessage", 1290, 60),
-                        // A beeline trace of its own: it shares no trace with an invocation.
-                        span(9, 90, None, "handler", 1005, 280),
+                        // A trace of its own that starts after every invocation: nothing to hang under.
+                        span(9, 90, None, "late.job", 9000, 280),
                     ],
                 ),
             ],
@@ -515,6 +535,24 @@ mod tests {
     #[test]
     fn snapshot_of_two_functions() {
         insta::assert_snapshot!("waterfall", waterfall(&scene(), &WaterfallOptions::default()));
+    }
+
+    #[test]
+    fn spans_printed_during_an_invocation_hang_under_it() {
+        let inv = invocation(1, 1, "search", "req-a", 0, 100, false);
+        let mut beeline = span(9, 2, None, "handler", 10, 50);
+        beeline.attributes.push(KeyValue::new("faas.invocation_id", "req-a"));
+        let t = Telemetry { resources: vec![resource("search", vec![inv, beeline])] };
+        let out = waterfall(&t, &WaterfallOptions { color: false, ..WaterfallOptions::default() });
+        assert!(out.contains("handler"), "{out}");
+        assert!(!out.contains("not shown"), "{out}");
+        assert!(out.starts_with("1 invocation "), "{out}");
+        // No request id and a trace of its own: the function's invocation running when it started.
+        let inv = invocation(1, 1, "geo", "req-b", 0, 100, false);
+        let go = span(7, 3, None, "mmdb.lookup", 20, 5);
+        let t = Telemetry { resources: vec![resource("geo", vec![inv, go])] };
+        let out = waterfall(&t, &WaterfallOptions { color: false, ..WaterfallOptions::default() });
+        assert!(out.contains("mmdb.lookup") && !out.contains("not shown"), "{out}");
     }
 
     #[test]
@@ -597,6 +635,7 @@ mod tests {
                     s.end_ns = end_ns;
                     if is_invocation {
                         s.attributes.push(KeyValue::new("faas.invocation_id", format!("req-{i}")));
+                        s.attributes.push(KeyValue::new("faas.coldstart", false));
                     }
                     s
                 })

@@ -8,6 +8,7 @@ use logship::parse::{runtime_prefix, Item, ParsedLine};
 use logship::pipeline::Output;
 use logship::telemetry::AnyValue;
 use serde::Serialize;
+use sonic_rs::JsonValueTrait as _;
 
 /// Checks what `process_event` returned for a readable event.
 pub fn check_output(out: &Output) {
@@ -76,7 +77,7 @@ pub fn split_records(data: &[u8]) -> Vec<LogLine> {
     // One before the base, so a first record without a delta lands exactly on it.
     let mut ts = BASE_TIMESTAMP_MS - 1;
     let mut out = Vec::new();
-    for record in data.split(|b| *b == RECORD_SEP).enumerate() {
+    for record in data.split(|b| *b == RECORD_SEP) {
         let (delta, body) = match record.strip_prefix(&[DELTA_MARK]) {
             Some(rest) => match rest.iter().position(|b| *b == DELTA_MARK) {
                 Some(end) => {

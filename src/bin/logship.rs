@@ -106,8 +106,9 @@ fn run(cli: Cli) -> Result<bool> {
                         logship::export::stdout::write_lines(&mut out, &telemetry)?;
                     }
                     if let Some(f) = file.as_mut() {
-                        logship::export::stdout::write_lines(f, &telemetry)
-                            .with_context(|| format!("cannot write {}", args.output.as_deref().unwrap_or(path).display()))?;
+                        logship::export::stdout::write_lines(f, &telemetry).with_context(|| {
+                            format!("cannot write {}", args.output.as_deref().unwrap_or(path).display())
+                        })?;
                     }
                     if args.view == View::Waterfall {
                         all.resources.extend(telemetry.resources);

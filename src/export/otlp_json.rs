@@ -429,15 +429,19 @@ mod tests {
             },
         };
         Telemetry {
-            resources: vec![ResourceTelemetry { resource, spans: vec![span], metrics: vec![metric, counter], logs: vec![log] }],
+            resources: vec![ResourceTelemetry {
+                resource,
+                spans: vec![span],
+                metrics: vec![metric, counter],
+                logs: vec![log],
+            }],
         }
     }
 
     #[test]
     fn requests_follow_the_otlp_json_mapping() {
         let t = sample();
-        let out: Vec<String> =
-            Signal::ALL.iter().map(|s| String::from_utf8(encode(&t, *s)).unwrap()).collect();
+        let out: Vec<String> = Signal::ALL.iter().map(|s| String::from_utf8(encode(&t, *s)).unwrap()).collect();
         insta::assert_snapshot!(out.join("\n"));
     }
 

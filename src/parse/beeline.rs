@@ -28,9 +28,9 @@ const DURATION: &str = "duration_ms";
 const ERROR_KEYS: [&str; 6] =
     ["error", "error.message", "app.error", "app.exception_string", "app.exception_type", "db.error"];
 
-/// Where the text of an error lives when the flag is only `error: true`; `error_detail` is preferred even over a
+/// Where the text of an error lives when the flag is only `error: true`. `error_detail` comes before even a
 /// textual flag, being the longer account.
-const DETAIL_KEYS: [&str; 4] = ["error_detail", "error.message", "app.exception_string", "status.message"];
+const DETAIL_KEYS: [&str; 3] = ["error.message", "app.exception_string", "status.message"];
 
 /// Parses one beeline / libhoney event. Lines that name `trace.trace_id` but are not usable events are errors;
 /// events without trace fields are left to the JSON log parser.
@@ -55,43 +55,12 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Option<Vec<Item>>, ParseError>
     event.into_item(ctx).map(|item| Some(vec![item]))
 }
 
-/// Deeper than any event a beeline writes (beeline-python's `app.event` holds a whole Lambda event, a few levels).
-const MAX_DEPTH: usize = 64;
-
-/// sonic-rs stops at 255 levels, but `AnyValue`'s recursive visitor overflows a 2 MiB thread stack well before
-/// that in unoptimized builds (tests, fuzzing), so depth is checked with a flat scan first.
+/// The event nested in a string is checked here; the line itself was checked by the dispatcher.
 fn from_shallow_json(text: &str) -> Result<AnyValue, ParseError> {
-    if nesting_exceeds(text.as_bytes(), MAX_DEPTH) {
-        return Err(err(format!("nested deeper than {MAX_DEPTH} levels")));
+    if super::nested_deeper_than(text, super::MAX_JSON_DEPTH) {
+        return Err(err(format!("nested deeper than {} levels", super::MAX_JSON_DEPTH)));
     }
     from_json(Format::Beeline, text)
-}
-
-fn nesting_exceeds(bytes: &[u8], limit: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
 }
 
 fn err(reason: impl Into<String>) -> ParseError {
@@ -130,8 +99,9 @@ impl Event {
             time_ns: telemetry::attr(&top, "time").and_then(timestamp),
             // libhoney-go leaves `samplerate` out when it is 1; the publisher treats anything below 1 the same way.
             sample_rate: telemetry::attr(&top, "samplerate").map_or(1, sample_rate),
-            dataset: take_string(&mut top, "dataset"),
-            user_agent: take_string(&mut top, "user_agent"),
+            // libhoney-py writes `null` when no dataset is configured.
+            dataset: take_string(&mut top, "dataset").filter(|d| !d.is_empty()),
+            user_agent: take_string(&mut top, "user_agent").filter(|u| !u.is_empty()),
         }))
     }
 
@@ -186,6 +156,13 @@ impl Event {
         let status = error_status(&self.data);
         let mut attributes = self.attributes();
         attributes.append(&mut originals);
+        // The span's own trace is the beeline's, not the invocation's; the request id its line was printed under
+        // is what ties the two together.
+        if let Some(request_id) = ctx.request_id() {
+            if telemetry::attr(&attributes, "faas.invocation_id").is_none() {
+                attributes.push(KeyValue::new("faas.invocation_id", request_id));
+            }
+        }
         Ok(Item::Span(Span {
             trace_id,
             span_id,
@@ -634,6 +611,19 @@ mod tests {
         assert_eq!(log.request_id.as_deref(), Some("8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f"));
         assert_eq!(log.severity.as_ref().map(|s| s.number), Some(9));
         assert_eq!(log.span_id.map(|s| s.to_string()).as_deref(), Some(HEX_SPAN));
+    }
+
+    #[test]
+    fn spans_printed_behind_a_prefix_carry_the_request_id() {
+        let line = format!(
+            "2024-03-01T12:00:00.200Z\t8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f\tINFO\t{{\"time\":\"2024-03-01T12:00:00Z\",\"data\":{{\"trace.trace_id\":\"{HEX_TRACE}\",\"trace.span_id\":\"{HEX_SPAN}\",\"duration_ms\":1}}}}\n"
+        );
+        let parsed = parse_line(&line, OBSERVED);
+        let [Item::Span(span)] = &parsed.items[..] else { panic!("{parsed:?}") };
+        assert_eq!(
+            telemetry::attr(&span.attributes, "faas.invocation_id"),
+            Some(&AnyValue::Str("8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f".into()))
+        );
     }
 
     #[test]

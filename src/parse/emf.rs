@@ -310,13 +310,14 @@ fn timestamp(value: &AnyValue) -> Result<UnixNanos, ParseError> {
     let ns = match value {
         AnyValue::Int(i) => u64::try_from(*i).ok().and_then(|v| crate::time::from_epoch_digits(v, "")),
         // Python's EMF writers print `1656685750622.0`; a whole double takes the exact integer path.
-        AnyValue::Double(d) if d.fract() == 0.0 && *d >= 0.0 && *d < 1.8e19 => crate::time::from_epoch_digits(*d as u64, ""),
+        AnyValue::Double(d) if d.fract() == 0.0 && *d >= 0.0 && *d < 1.8e19 => {
+            crate::time::from_epoch_digits(*d as u64, "")
+        }
         AnyValue::Double(d) => crate::time::from_epoch_number(*d),
         _ => return Err(ParseError::new(FORMAT, "`_aws.Timestamp` must be a number")),
     };
     ns.ok_or_else(|| ParseError::new(FORMAT, format!("`_aws.Timestamp` {value:?} is not a Unix time")))
 }
-
 
 /// A member of a JSON object; the last one wins on duplicates, as in `JSON.parse` and CloudWatch.
 fn member<'a>(object: &'a [KeyValue], key: &str) -> Option<&'a AnyValue> {
@@ -326,7 +327,6 @@ fn member<'a>(object: &'a [KeyValue], key: &str) -> Option<&'a AnyValue> {
 fn first_str<'a>(object: &'a [KeyValue], keys: &[&str]) -> Option<&'a str> {
     keys.iter().find_map(|key| member(object, key).and_then(AnyValue::as_str)).filter(|s| !s.is_empty())
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -718,7 +718,6 @@ mod tests {
         }
         assert_eq!(cloudwatch_unit("Requests"), None);
     }
-
 
     #[test]
     fn the_dispatcher_routes_documents_here() {

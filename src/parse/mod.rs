@@ -306,7 +306,11 @@ fn classify(text: &str, ctx: &Ctx<'_>) -> ParsedLine {
     if matches!(json.as_bytes().first(), Some(b'{' | b'[')) && nested_deeper_than(json, MAX_JSON_DEPTH) {
         // Text that merely opens with brackets is text; an object this deep is a JSON line nobody can read.
         return match json.as_bytes().first() {
-            Some(b'{') => malformed(text, ctx, ParseError::new(Format::JsonLog, format!("nested deeper than {MAX_JSON_DEPTH} levels"))),
+            Some(b'{') => malformed(
+                text,
+                ctx,
+                ParseError::new(Format::JsonLog, format!("nested deeper than {MAX_JSON_DEPTH} levels")),
+            ),
             _ => ParsedLine { format: Format::Text, items: vec![Item::Log(AppLog::text(text, ctx))], error: None },
         };
     }
@@ -329,10 +333,10 @@ fn malformed(text: &str, ctx: &Ctx<'_>, error: ParseError) -> ParsedLine {
 
 /// How deep a JSON line may nest. sonic-rs recurses once per level and stops only at 255, which overflows a
 /// 2 MiB thread stack in an unoptimised build; no real log line comes near this.
-const MAX_JSON_DEPTH: usize = 64;
+pub(crate) const MAX_JSON_DEPTH: usize = 64;
 
 /// Whether brackets outside strings nest deeper than `max`: one flat byte scan, so no recursive parse starts.
-fn nested_deeper_than(text: &str, max: usize) -> bool {
+pub(crate) fn nested_deeper_than(text: &str, max: usize) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for c in text.bytes() {
         if in_string {
@@ -389,14 +393,18 @@ mod tests {
         let deep = format!("{}1{}", r#"{"a":"#.repeat(MAX_JSON_DEPTH + 1), "}".repeat(MAX_JSON_DEPTH + 1));
         let p = parse_line(&deep, 0);
         assert_eq!(p.error.map(|e| e.format), Some(Format::JsonLog));
-        assert!(matches!(&p.items[..], [Item::Log(log)] if log.body == AnyValue::Str(deep.clone())));
+        assert!(matches!(&p.items[..], [Item::Log(log)] if log.body == AnyValue::Str(deep)));
         // Brackets inside strings, escaped quotes included, do not count.
         let quoted = format!(r#"{{"a":"\"{}\\","b":1}}"#, "[".repeat(1000));
         assert_eq!(parse_line(&quoted, 0).error, None);
         assert_eq!(parse_line(&quoted, 0).format, Format::JsonLog);
         assert_eq!(parse_line(&"[".repeat(100_000), 0).format, Format::Text);
         assert!(parse_line(&"{".repeat(100_000), 0).error.is_some());
-        let platform = format!(r#"{{"time":"2026-11-01T00:00:00Z","type":"platform.extension","record":{}1{}}}"#, "[".repeat(100), "]".repeat(100));
+        let platform = format!(
+            r#"{{"time":"2026-11-01T00:00:00Z","type":"platform.extension","record":{}1{}}}"#,
+            "[".repeat(100),
+            "]".repeat(100)
+        );
         assert!(parse_line(&platform, 0).error.is_some());
     }
 

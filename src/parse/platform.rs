@@ -363,7 +363,9 @@ mod tests {
             one("RESTORE_REPORT Restore Duration: 571.67 ms"),
             PlatformRecord::RestoreReport(PhaseReport { duration_ms: Some(571.67), ..PhaseReport::default() })
         );
-        assert!(matches!(one("RESTORE_START Runtime Version: java:21.v12\tRuntime Version ARN: arn:x"), PlatformRecord::RestoreStart(s) if s.runtime_version.as_deref() == Some("java:21.v12")));
+        assert!(
+            matches!(one("RESTORE_START Runtime Version: java:21.v12\tRuntime Version ARN: arn:x"), PlatformRecord::RestoreStart(s) if s.runtime_version.as_deref() == Some("java:21.v12"))
+        );
         assert!(matches!(
             one("EXTENSION\tName: datadog-agent\tState: Ready\tEvents: [INVOKE,SHUTDOWN]"),
             PlatformRecord::Notice { kind, .. } if kind == "EXTENSION"
@@ -412,7 +414,10 @@ mod tests {
         assert_eq!(err("REPORT Duration: 3 ms"), "missing RequestId");
         assert_eq!(err("START RequestId:"), "START without RequestId");
         assert_eq!(err("END"), "missing RequestId");
-        assert_eq!(err("REPORT RequestId: abc\tDuration: 1 ms\tMemory Size: 1.5 MB"), "Memory Size is not a number: \"1.5\"");
+        assert_eq!(
+            err("REPORT RequestId: abc\tDuration: 1 ms\tMemory Size: 1.5 MB"),
+            "Memory Size is not a number: \"1.5\""
+        );
     }
 
     #[test]

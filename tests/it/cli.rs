@@ -71,8 +71,10 @@ fn output_file_gets_otlp_while_stdout_shows_the_waterfall() {
     let dir = std::env::temp_dir().join(format!("logship-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("out.jsonl");
-    let (stdout, stderr, code) =
-        logship(&["replay", good.to_str().unwrap(), "--view", "waterfall", "--color", "never", "-o", file.to_str().unwrap()], None);
+    let (stdout, stderr, code) = logship(
+        &["replay", good.to_str().unwrap(), "--view", "waterfall", "--color", "never", "-o", file.to_str().unwrap()],
+        None,
+    );
     assert_eq!(code, 0, "{stderr}");
     let written = std::fs::read_to_string(&file).unwrap();
     assert_eq!(written.lines().count(), 3);

@@ -48,7 +48,10 @@ fn every_fixture_replays_to_its_golden_output() {
         settings.set_prepend_module_to_snapshot(false);
         settings.bind(|| {
             if LARGE.contains(&name.as_str()) {
-                insta::assert_snapshot!("large", format!("{stderr}\nbytes {} digest {}", stdout.len(), digest(&stdout)));
+                insta::assert_snapshot!(
+                    "large",
+                    format!("{stderr}\nbytes {} digest {}", stdout.len(), digest(&stdout))
+                );
             } else {
                 insta::assert_snapshot!("stats", stderr);
                 insta::assert_snapshot!("otlp", pretty(&stdout));

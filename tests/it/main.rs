@@ -1,5 +1,8 @@
 //! Integration tests: one binary, a module per topic.
 
+// A failed unwrap is how a test helper reports a broken fixture or a missing binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cli;
 mod golden;
 mod properties;
