@@ -2,7 +2,7 @@
 CARGO ?= cargo
 FIXTURES := $(sort $(wildcard fixtures/events/*.json))
 
-.PHONY: run test lint unit fixtures fixtures-check fuzz bench build
+.PHONY: run test lint unit fixtures fixtures-check fuzz fuzz-ci bench bench-check
 
 ## Replay the bundled fixtures: the waterfall on stdout, OTLP/JSON in target/replay.otlp.jsonl, stats on stderr.
 run:
@@ -26,3 +26,11 @@ fixtures:
 
 fixtures-check:
 	python3 fixtures/generate.py --check
+
+## Benchmarks in release mode: per stage, end to end, and the floor (base64 + gunzip + JSON) to read them against.
+bench:
+	$(CARGO) bench --bench pipeline
+
+## Proves the bench builds and runs: each case once, untimed (`make unit` does this too).
+bench-check:
+	$(CARGO) test --bench pipeline

@@ -157,6 +157,35 @@ fn unbase64(data: &str) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("fixture payload is not base64: {e}"))
 }
 
+/// The LogsData document as the obvious serde reader would take it. A copy of `decode::LogBatch` on purpose: when
+/// the pipeline's own reading gets cheaper, the floor must not follow, or the ratio would hide the gain.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct LogsData<'a> {
+    message_type: Cow<'a, str>,
+    #[serde(borrow, default)]
+    owner: Cow<'a, str>,
+    #[serde(borrow, default)]
+    log_group: Cow<'a, str>,
+    #[serde(borrow, default)]
+    log_stream: Cow<'a, str>,
+    #[serde(borrow, default)]
+    subscription_filters: Vec<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    log_events: Vec<LogsDataEvent<'a>>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct LogsDataEvent<'a> {
+    #[serde(borrow, default)]
+    id: Cow<'a, str>,
+    timestamp: i64,
+    #[serde(borrow)]
+    message: Cow<'a, str>,
+}
+
 /// Bare libdeflate into a buffer sized from the gzip trailer: what `inflate_capped` does minus its checks.
 fn gunzip(gz: &[u8]) -> Vec<u8> {
     let isize_le: [u8; 4] = gz[gz.len().saturating_sub(4)..].try_into().unwrap_or_default();
@@ -193,7 +222,7 @@ fn floor(bencher: Bencher, name: &str) {
         for event in &fx.events {
             for gz in gzip_members(black_box(&event.raw)) {
                 let json = gunzip(&gz);
-                let batch = sonic_rs::from_slice::<LogBatch<'_>>(&json);
+                let batch = sonic_rs::from_slice::<LogsData<'_>>(&json);
                 black_box(batch.is_ok());
             }
         }
@@ -281,9 +310,9 @@ mod stage {
             .with_inputs(|| fx.events.iter().map(|e| e.parsed.clone()).collect::<Vec<_>>())
             .bench_local_values(|parsed| {
                 let mut out = Vec::with_capacity(fx.events.len());
-                for (event, lines) in fx.events.iter().zip(parsed) {
+                for (event, per_batch) in fx.events.iter().zip(parsed) {
                     let mut assembler = Assembler::new(&config);
-                    for (batch, lines) in event.batches.iter().zip(lines) {
+                    for (batch, lines) in event.batches.iter().zip(per_batch) {
                         let stream = assembler.stream(&batch.owner, &batch.log_group, &batch.log_stream);
                         for (e, line) in batch.log_events.iter().zip(lines) {
                             assembler.add(stream, &e.id, ms_to_ns(e.timestamp), line);

@@ -83,6 +83,8 @@ struct Init {
 #[derive(Debug, Default)]
 struct Invocation {
     request_id: String,
+    /// When the last platform record about it was seen: the time of a failure whose REPORT never came.
+    last_seen_ns: UnixNanos,
     start_ns: Option<UnixNanos>,
     version: Option<String>,
     tracing: Option<Tracing>,
@@ -154,6 +156,19 @@ impl Env {
     }
 
     fn platform(&mut self, time_ns: UnixNanos, record: PlatformRecord, event_id: &str, observed_ns: UnixNanos) {
+        let request_id = match &record {
+            PlatformRecord::Start { request_id, .. }
+            | PlatformRecord::End { request_id }
+            | PlatformRecord::Timeout { request_id, .. }
+            | PlatformRecord::RuntimeError { request_id: Some(request_id), .. } => Some(request_id.as_str()),
+            PlatformRecord::Report(r) => Some(r.request_id.as_str()),
+            PlatformRecord::RuntimeDone(d) => Some(d.request_id.as_str()),
+            _ => None,
+        };
+        if let Some(request_id) = request_id {
+            let inv = self.invocation(request_id);
+            inv.last_seen_ns = inv.last_seen_ns.max(time_ns);
+        }
         match record {
             PlatformRecord::InitStart(start) => self.init_start(start, false),
             PlatformRecord::RestoreStart(start) => self.init_start(start, true),
@@ -273,7 +288,7 @@ impl Env {
 
     fn finish(mut self, config: &Config) -> ResourceTelemetry {
         let resource = self.resource(config);
-        let base = self.span_base_attributes(config);
+        let base = self.identity(config);
         let name = self.function.clone().unwrap_or_else(|| self.group.clone());
         let mut spans = Vec::with_capacity(self.invocations.len() + self.spans.len());
         let mut links: HashMap<&str, (TraceId, SpanId)> = HashMap::new();
@@ -291,15 +306,14 @@ impl Env {
                     links.insert(&inv.request_id, (t, s));
                 }
                 if let Some(message) = orphan_error(inv) {
-                    orphans.push((inv.request_id.clone(), inv.start_ns, message));
+                    orphans.push((inv.request_id.clone(), inv.last_seen_ns, message));
                 }
             }
         }
         spans.append(&mut self.spans);
 
         let mut logs = Vec::with_capacity(self.logs.len() + orphans.len());
-        for (request_id, start_ns, message) in orphans {
-            let time_ns = start_ns.unwrap_or(faas.window_end);
+        for (request_id, time_ns, message) in orphans {
             logs.push(LogRecord {
                 time_ns,
                 observed_ns: time_ns,
@@ -356,9 +370,6 @@ impl Env {
         a
     }
 
-    fn span_base_attributes(&self, config: &Config) -> Attributes {
-        self.identity(config)
-    }
 }
 
 fn is_success(status: &str) -> bool {
@@ -908,6 +919,7 @@ mod tests {
         assert!(r.spans.is_empty());
         assert_eq!(r.logs.len(), 1);
         assert_eq!(r.logs[0].body, AnyValue::Str("Task timed out after 3.00 seconds".into()));
+        assert_eq!(r.logs[0].time_ns, crate::telemetry::ms_to_ns(T0));
         assert_eq!(r.logs[0].severity.as_ref().map(|s| s.number), Some(17));
     }
 
