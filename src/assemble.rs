@@ -369,7 +369,6 @@ impl Env {
         a.push(KeyValue::new("aws.log.group.names", AnyValue::Array(vec![self.group.as_str().into()])));
         a
     }
-
 }
 
 fn is_success(status: &str) -> bool {
