@@ -2,7 +2,7 @@
 CARGO ?= cargo
 FIXTURES := $(sort $(wildcard fixtures/events/*.json))
 
-.PHONY: run test lint unit fixtures fixtures-check fuzz fuzz-ci bench bench-check
+.PHONY: run test lint unit fixtures fixtures-check fuzz fuzz-ci bench bench-check services services-stop
 
 ## Replay the bundled fixtures: the waterfall on stdout, OTLP/JSON in target/replay.otlp.jsonl, stats on stderr.
 run:
@@ -17,8 +17,16 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
+## Unit, integration, property and golden tests, with the real receivers they need started and stopped around them.
 unit:
-	$(CARGO) test --all-targets
+	.ci/services.sh run $(CARGO) test --all-targets
+
+## Start the end-to-end test services (rotel) in the background; `eval "$$(make -s services)"` exports their settings.
+services:
+	@.ci/services.sh start
+
+services-stop:
+	@.ci/services.sh stop
 
 ## Regenerate the fixtures (deterministic); fixtures-check fails if the committed ones drifted.
 fixtures:

@@ -339,7 +339,7 @@ impl Env {
         attributes.push(KeyValue::new("service.name", service));
         attributes.extend(self.identity(config));
         if let Some(mb) = self.memory_size_mb {
-            attributes.push(KeyValue::new("faas.max_memory", (mb * 1024 * 1024) as i64));
+            attributes.push(KeyValue::new("faas.max_memory", mib_to_bytes(mb)));
         }
         attributes.push(KeyValue::new("aws.log.stream.names", AnyValue::Array(vec![self.stream.as_str().into()])));
         Resource { attributes }
@@ -369,6 +369,11 @@ impl Env {
         a.push(KeyValue::new("aws.log.group.names", AnyValue::Array(vec![self.group.as_str().into()])));
         a
     }
+}
+
+/// Lambda's "MB" are MiB. The value comes from a log line, so an absurd one saturates instead of overflowing.
+fn mib_to_bytes(mb: u64) -> i64 {
+    i64::try_from(mb.saturating_mul(1 << 20)).unwrap_or(i64::MAX)
 }
 
 fn is_success(status: &str) -> bool {
@@ -469,7 +474,8 @@ fn invocation_span(
 ) -> Span {
     let duration_ns = crate::telemetry::duration_ms_to_ns(report.duration_ms);
     let start_ns = inv.start_ns.unwrap_or_else(|| report_ns.saturating_sub(duration_ns));
-    let end_ns = start_ns + duration_ns;
+    // Saturating: the duration is whatever the line said.
+    let end_ns = start_ns.saturating_add(duration_ns);
     let init_ms = report.init_duration_ms.or_else(|| {
         inv.init
             .as_ref()
@@ -660,7 +666,7 @@ impl FaasSamples {
                     attributes: Vec::new(),
                     start_ns: 0,
                     time_ns: end,
-                    value: Number::Int((mb * 1024 * 1024) as i64),
+                    value: Number::Int(mib_to_bytes(mb)),
                 }]),
             });
         }
@@ -920,6 +926,27 @@ mod tests {
         assert_eq!(r.logs[0].body, AnyValue::Str("Task timed out after 3.00 seconds".into()));
         assert_eq!(r.logs[0].time_ns, crate::telemetry::ms_to_ns(T0));
         assert_eq!(r.logs[0].severity.as_ref().map(|s| s.number), Some(17));
+    }
+
+    /// Found by fuzzing (fuzz/regressions/decode_parse-memory-size-overflow): MB → bytes overflowed.
+    #[test]
+    fn absurd_memory_size_saturates() {
+        let t = run(&[(T0, format!("REPORT RequestId: {RID}\tDuration: 1 ms\tMemory Size: 17592186044416 MB\tMax Memory Used: 18446744073709551615 MB"))]);
+        let r = &t.resources[0];
+        assert_eq!(crate::telemetry::attr(&r.resource.attributes, "faas.max_memory"), Some(&AnyValue::Int(i64::MAX)));
+        assert_eq!(r.spans.len(), 1);
+    }
+
+    /// Found by fuzzing (fuzz/regressions/decode_parse-report-duration-overflow): start + duration overflowed.
+    #[test]
+    fn absurd_duration_saturates() {
+        let t = run(&[
+            (T0, format!("START RequestId: {RID}")),
+            (T0 + 1, format!("REPORT RequestId: {RID}\tDuration: 99999999999999999999 ms")),
+        ]);
+        let span = &t.resources[0].spans[0];
+        assert_eq!(span.end_ns, u64::MAX);
+        assert!(span.end_ns >= span.start_ns);
     }
 
     #[test]

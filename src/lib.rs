@@ -8,6 +8,8 @@ pub mod decode;
 pub mod export;
 pub mod parse;
 pub mod pipeline;
+pub mod secret;
+pub mod summary;
 pub mod telemetry;
 pub mod time;
 pub mod view;

@@ -1,4 +1,4 @@
-//! Shared harness for the fuzz targets: the invariants every pipeline result must hold, and the `awslogs` event builder.
+//! Shared fuzz harness: the invariants every pipeline result must hold, and the `awslogs` event builder.
 //!
 //! A broken invariant panics, which libFuzzer reports as a crash and saves the input under `fuzz/artifacts/`.
 

@@ -4,11 +4,17 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use logship::config::Config;
 use logship::decode::DecodeError;
+use logship::export::config::ExportConfig;
+use logship::export::fanout::Exporters;
+use logship::export::http::HttpClient;
+use logship::export::ExportReport;
 use logship::pipeline::{process_event, Output, Stats};
+use logship::secret::NoAws;
 use logship::telemetry::Telemetry;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(name = "logship", version, about = "Agentless telemetry shipper for AWS Lambda")]
@@ -47,6 +53,13 @@ struct ReplayArgs {
     /// Width of the waterfall's timeline bars, in columns.
     #[arg(long, default_value_t = 40)]
     width: usize,
+    /// Send to this OTLP/HTTP endpoint (as OTEL_EXPORTER_OTLP_ENDPOINT); the OTEL_* and LOGSHIP_* variables
+    /// configure the exporters as they do in the Lambda.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// How long delivery of one event may take, retries included, in seconds (the Lambda uses its own deadline).
+    #[arg(long, default_value_t = 30.0)]
+    deadline: f64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -84,6 +97,24 @@ fn run(cli: Cli) -> Result<bool> {
     if args.region.is_some() {
         config.region.clone_from(&args.region);
     }
+    let endpoint = args.endpoint.clone();
+    let mut export_config = ExportConfig::from_lookup(|k| match (k, &endpoint) {
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", Some(url)) => Some(url.clone()),
+        _ => std::env::var(k).ok(),
+    })
+    .context("exporter configuration")?;
+    let deadline = Duration::try_from_secs_f64(args.deadline).context("--deadline")?;
+    // Network exporters run on a small runtime of their own; without them nothing here is async.
+    let network = match export_config.has_network_backends() {
+        false => None,
+        true => {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(export_config.resolve_secrets(&NoAws)).context("exporter configuration")?;
+            let exporters = Exporters::new(export_config, HttpClient::new()?)?;
+            Some((rt, exporters))
+        }
+    };
+    let mut delivery = ExportReport::default();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut file = match &args.output {
@@ -102,7 +133,16 @@ fn run(cli: Cli) -> Result<bool> {
             match result {
                 Ok(Output { telemetry, stats }) => {
                     totals += &stats;
-                    if args.view == View::Otlp {
+                    if let Some((rt, exporters)) = &network {
+                        out.flush()?;
+                        let until = tokio::time::Instant::now() + deadline;
+                        let report = rt.block_on(exporters.export(&telemetry, until));
+                        if let Err(e) = report.clone().into_result() {
+                            ok = false;
+                            eprintln!("logship: {name}{label}: {e}");
+                        }
+                        delivery.signals.extend(report.signals);
+                    } else if args.view == View::Otlp {
                         logship::export::stdout::write_lines(&mut out, &telemetry)?;
                     }
                     if let Some(f) = file.as_mut() {
@@ -137,6 +177,17 @@ fn run(cli: Cli) -> Result<bool> {
     }
     if args.stats {
         eprintln!("{totals}");
+        if network.is_some() {
+            let sent: u64 = delivery.signals.iter().map(|s| s.delivered).sum();
+            let failed: u64 = delivery.failures().map(|f| f.items).sum();
+            eprintln!(
+                "export: delivered {sent}  rejected {}  failed {failed}  requests {}  bytes {}  retries {}",
+                delivery.rejected(),
+                delivery.requests(),
+                delivery.bytes(),
+                delivery.retries()
+            );
+        }
     }
     Ok(ok)
 }

@@ -12,12 +12,18 @@ pub fn write_lines<W: Write>(out: &mut W, t: &Telemetry) -> io::Result<u64> {
     for signal in Signal::ALL {
         if signal.present_in(t) {
             let body = encode(t, signal);
-            out.write_all(&body)?;
-            out.write_all(b"\n")?;
+            write_line(out, &body)?;
             bytes += body.len() as u64 + 1;
         }
     }
     Ok(bytes)
+}
+
+/// One export request as one line; the request is written whole or not at all as far as one `write_all` allows.
+pub fn write_line<W: Write>(out: &mut W, body: &[u8]) -> io::Result<()> {
+    out.write_all(body)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 #[cfg(test)]

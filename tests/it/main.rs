@@ -4,8 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod fault_server;
+mod faults;
 mod golden;
+mod honeycomb;
+mod otlp_e2e;
 mod properties;
+mod rotel;
 
 use std::path::{Path, PathBuf};
 

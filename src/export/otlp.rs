@@ -1,0 +1,149 @@
+//! OTLP/HTTP: traces, metrics and logs to `/v1/*`, protobuf (default) or JSON, gzip, per the OTLP specification.
+
+use super::batch::{self, Batch};
+use super::config::{Compression, OtlpConfig, OtlpTarget, Protocol};
+use super::http::{Request, Response};
+use super::retry::{parse_retry_after, Outcome};
+use super::{otlp_json, otlp_proto, Backend, Signal};
+use crate::telemetry::Telemetry;
+use std::time::{Duration, SystemTime};
+
+/// The OTLP exporter of one signal: each signal has its own endpoint, headers, protocol and timeout.
+#[derive(Debug, Clone)]
+pub struct Otlp {
+    signal: Signal,
+    target: OtlpTarget,
+    max_batch_items: usize,
+    max_batch_bytes: usize,
+    gzip_level: i32,
+}
+
+impl Otlp {
+    /// The exporter for `signal`, when the configuration gives it an endpoint.
+    pub fn for_signal(config: &OtlpConfig, signal: Signal) -> Option<Self> {
+        Some(Otlp {
+            signal,
+            target: config.target(signal)?.clone(),
+            max_batch_items: config.max_batch_items,
+            max_batch_bytes: config.max_batch_bytes,
+            gzip_level: config.gzip_level,
+        })
+    }
+
+    pub fn signal(&self) -> Signal {
+        self.signal
+    }
+}
+
+impl Backend for Otlp {
+    type Batch = Batch;
+
+    fn name(&self) -> &str {
+        "otlp"
+    }
+
+    fn batches(&self, t: &Telemetry, signal: Signal) -> Vec<Batch> {
+        if signal != self.signal {
+            return Vec::new();
+        }
+        batch::plan(t, signal, self.max_batch_items)
+    }
+
+    fn items(&self, batch: &Batch) -> usize {
+        batch.items()
+    }
+
+    fn request(&self, t: &Telemetry, batch: &Batch) -> Request {
+        let target = &self.target;
+        // Most deliveries fit one request: then the telemetry is encoded as it stands, without a copy.
+        let part;
+        let data = if batch.is_whole(t) {
+            t
+        } else {
+            part = batch.materialize(t);
+            &part
+        };
+        let (raw, content_type) = match target.protocol {
+            Protocol::Protobuf => (otlp_proto::encode(data, batch.signal), "application/x-protobuf"),
+            Protocol::Json => (otlp_json::encode(data, batch.signal), "application/json"),
+        };
+        let raw_len = raw.len();
+        let (body, content_encoding) = match target.compression {
+            Compression::Gzip => (super::gzip::gzip(&raw, self.gzip_level), Some("gzip")),
+            Compression::None => (raw, None),
+        };
+        Request {
+            url: target.url.clone(),
+            content_type,
+            content_encoding,
+            headers: target.headers.clone(),
+            body: body.into(),
+            raw_len,
+        }
+    }
+
+    fn max_body_bytes(&self) -> usize {
+        self.max_batch_bytes
+    }
+
+    fn split(&self, batch: Batch) -> Result<(Batch, Batch), Batch> {
+        batch.split()
+    }
+
+    fn classify(&self, signal: Signal, r: &Response) -> Outcome {
+        classify(signal, r, SystemTime::now())
+    }
+
+    fn timeout(&self) -> Duration {
+        self.target.timeout
+    }
+}
+
+/// The OTLP/HTTP response rules: 2xx is success (maybe partial), 429/502/503/504 are retryable with the server's
+/// `Retry-After` or `RetryInfo`, 413 means split, and every other status is final.
+pub fn classify(signal: Signal, r: &Response, now: SystemTime) -> Outcome {
+    let json = r.content_type.as_deref().is_some_and(|c| c.contains("json"));
+    match r.status {
+        200..=299 => {
+            let partial = if json {
+                otlp_proto::partial_success_json(signal, &r.body)
+            } else {
+                otlp_proto::partial_success(signal, &r.body)
+            };
+            match partial {
+                Some(p) => Outcome::Delivered { rejected: p.rejected, message: Some(p.error_message) },
+                None => Outcome::Delivered { rejected: 0, message: None },
+            }
+        }
+        429 | 502 | 503 | 504 => {
+            let after = r.retry_after.as_deref().and_then(|v| parse_retry_after(v, now)).or_else(|| {
+                if json {
+                    otlp_proto::retry_delay_json(&r.body)
+                } else {
+                    otlp_proto::retry_delay(&r.body)
+                }
+            });
+            Outcome::Retry { after, reason: status_reason(r, json) }
+        }
+        413 => Outcome::TooLarge { reason: status_reason(r, json) },
+        _ => Outcome::Permanent { reason: status_reason(r, json) },
+    }
+}
+
+/// `HTTP 400 Bad Request: <the server's Status message>`.
+fn status_reason(r: &Response, json: bool) -> String {
+    let canonical = reqwest::StatusCode::from_u16(r.status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
+    let detail = if json {
+        sonic_rs::from_slice::<sonic_rs::Value>(&r.body)
+            .ok()
+            .and_then(|v| sonic_rs::JsonValueTrait::as_str(&v["message"]).map(str::to_owned))
+    } else {
+        otlp_proto::status_message(&r.body)
+    }
+    .or_else(|| std::str::from_utf8(&r.body).ok().map(|s| s.trim().chars().take(200).collect()))
+    .filter(|s| !s.is_empty());
+    match detail {
+        Some(d) => format!("HTTP {} {canonical}: {d}", r.status),
+        None => format!("HTTP {} {canonical}", r.status),
+    }
+}
