@@ -42,3 +42,13 @@ bench:
 ## Proves the bench builds and runs: each case once, untimed (`make unit` does this too).
 bench-check:
 	$(CARGO) test --bench pipeline
+
+FUZZ_SECONDS ?= 600
+
+## Fuzz every target for FUZZ_SECONDS each (corpora persist in fuzz/corpus); see fuzz/README.md.
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+## Install cargo-fuzz if missing, build, replay fuzz/regressions, then 60 s per target; non-zero on a finding.
+fuzz-ci:
+	fuzz/run.sh 60
