@@ -28,7 +28,7 @@ const MAX_DIMENSION_VALUE_CHARS: usize = 1024;
 /// samples; 10 000 is a hundred full 100-value metrics, far above what any EMF library writes.
 const MAX_SAMPLES_PER_DOCUMENT: usize = 10_000;
 
-const NAMESPACE_KEY: &str = "aws.cloudwatch.namespace";
+pub(crate) const NAMESPACE_KEY: &str = "aws.cloudwatch.namespace";
 const STORAGE_RESOLUTION_KEY: &str = "aws.cloudwatch.storage_resolution";
 /// Where a `Unit` that is not a CloudWatch unit is kept, since it has no UCUM spelling to go in `unit`.
 const UNIT_KEY: &str = "aws.cloudwatch.unit";

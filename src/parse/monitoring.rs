@@ -15,7 +15,7 @@
 //! `MONITORING` and, after optional spaces, a `|`.
 
 use super::clip;
-use super::emf::cloudwatch_unit;
+use super::emf::{cloudwatch_unit, NAMESPACE_KEY};
 use super::{Ctx, Format, Instrument, Item, MetricSample, ParseError};
 use crate::telemetry::{Attributes, KeyValue, Number, UnixNanos};
 
@@ -26,7 +26,6 @@ const MAX_FIELDS: usize = 5;
 
 /// The Datadog type word as printed, kept when it names no instrument (`latency`, `milliseconds`, `check`).
 const TYPE_KEY: &str = "monitoring.type";
-const NAMESPACE_KEY: &str = "aws.cloudwatch.namespace";
 
 /// Unit words seen in the type field beyond CloudWatch's own names, with their UCUM spelling.
 const UNIT_WORDS: &[(&str, &str)] = &[
