@@ -2,7 +2,7 @@
 CARGO ?= cargo
 FIXTURES := $(sort $(wildcard fixtures/events/*.json))
 
-.PHONY: run test lint unit fixtures fixtures-check fuzz fuzz-ci bench bench-check services services-stop
+.PHONY: run test lint unit build fixtures fixtures-check fuzz fuzz-ci bench bench-check services services-stop
 
 ## Replay the bundled fixtures: the waterfall on stdout, OTLP/JSON in target/replay.otlp.jsonl, stats on stderr.
 run:
@@ -15,11 +15,11 @@ test: lint unit fixtures-check
 
 lint:
 	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --all-features -- -D warnings
 
 ## Unit, integration, property and golden tests, with the real receivers they need started and stopped around them.
 unit:
-	.ci/services.sh run $(CARGO) test --all-targets
+	.ci/services.sh run $(CARGO) test --all-targets --all-features
 
 ## Start the end-to-end test services (rotel) in the background; `eval "$$(make -s services)"` exports their settings.
 services:
@@ -27,6 +27,10 @@ services:
 
 services-stop:
 	@.ci/services.sh stop
+
+## The shipper Lambda's binary (the `lambda` feature brings lambda_runtime and the AWS SDK).
+build:
+	$(CARGO) build --release --features lambda --bin shipper
 
 ## Regenerate the fixtures (deterministic); fixtures-check fails if the committed ones drifted.
 fixtures:

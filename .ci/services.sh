@@ -11,18 +11,25 @@
 # `start` is idempotent: a service already running from .ci/state is reused. Progress goes to stderr, so
 # `eval "$(.ci/services.sh start)"` takes only the exports. LOGSHIP_SKIP_SERVICES=1 makes `run` run CMD alone.
 #
-# Adding a service (a moto server, a cargo-lambda emulator): write NAME_start, NAME_stop, NAME_status and
-# NAME_env below, reusing the helpers, and add NAME to SERVICES.
+# Services: rotel (OTLP receiver, LOGSHIP_TEST_OTLP_ENDPOINT, LOGSHIP_TEST_ROTEL_LOG) and moto (AWS API
+# emulator, LOGSHIP_TEST_MOTO_ENDPOINT). No AWS credentials are exported: moto takes any, and the tests set
+# dummy ones on the clients they build, so nothing real is ever picked up or shadowed.
+#
+# Adding a service (a cargo-lambda emulator): write NAME_start, NAME_stop, NAME_status and NAME_env below,
+# reusing the helpers, and add NAME to SERVICES.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="$ROOT/.ci/state"
-SERVICES=(rotel)
+SERVICES=(rotel moto)
 
 # Pinned: rotel is alpha, and the tests parse its debug output, whose layout may change between releases.
 # Our settings are LOGSHIP_*: rotel itself reads every ROTEL_* variable as an option.
 ROTEL_VERSION="${LOGSHIP_ROTEL_VERSION:-0.0.1a15}"
 ROTEL_PORT="${LOGSHIP_ROTEL_PORT:-4318}"
+# Pinned: moto's answers (error shapes, which calls are implemented) change between releases.
+MOTO_VERSION="${LOGSHIP_MOTO_VERSION:-5.2.5}"
+MOTO_PORT="${LOGSHIP_MOTO_PORT:-5000}"
 START_TIMEOUT="${LOGSHIP_SERVICES_START_TIMEOUT:-30}"
 
 now_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo $((t / 1000)); }
@@ -69,18 +76,31 @@ PY
 
 accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Waits (bounded) until PORT accepts connections while PID stays alive; on failure shows the log tail.
-wait_until_accepting() {
-  local name="$1" pid="$2" port="$3" logfile="$4" deadline
+# Whether GET PATH on 127.0.0.1:PORT answers 200 within a few seconds (no curl needed).
+http_ok() {
+  local port="$1" path="$2"
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$path" "$port" >&3
+    IFS= read -r -t 5 status <&3 || exit 1
+    status="${status%$'\r'}"
+    [[ "$status" =~ ^HTTP/1\.[01]\ 200(\ |$) ]]
+  ) 2>/dev/null
+}
+
+# Waits (bounded) until `PROBE PORT` succeeds (default: PORT accepts connections) while PID stays alive;
+# on failure shows the log tail.
+wait_until_ready() {
+  local name="$1" pid="$2" port="$3" logfile="$4" probe="${5:-accepts}" deadline
   deadline=$(($(now_ms) + START_TIMEOUT * 1000))
-  while ! accepts "$port"; do
+  while ! "$probe" "$port"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       log "$name exited during start-up; last lines of $logfile:"
       tail -n 30 "$logfile" >&2 || true
       return 1
     fi
     if (($(now_ms) >= deadline)); then
-      log "$name did not accept connections on 127.0.0.1:$port within ${START_TIMEOUT}s; last lines of $logfile:"
+      log "$name was not ready ($probe) on 127.0.0.1:$port within ${START_TIMEOUT}s; last lines of $logfile:"
       tail -n 30 "$logfile" >&2 || true
       kill "$pid" 2>/dev/null || true
       return 1
@@ -132,6 +152,26 @@ stop_recorded() {
   rm -f "$STATE/$name.pid" "$STATE/$name.port"
 }
 
+# Installs the pip requirement SPEC (for service NAME) into the interpreter's own site-packages; where that is
+# refused (a distribution's "externally managed" Python, a read-only prefix), into TARGET, a directory of its
+# own under .ci/state, instead, which needs no PATH or user-site set-up. One TARGET per service: pip --target
+# does not replace what a directory already holds, and a failed install wipes it.
+pip_install() {
+  local name="$1" spec="$2" target="$3" t0
+  t0="$(now_ms)"
+  command -v python3 >/dev/null || die "python3 is needed to install $name"
+  python3 -m pip --version >/dev/null 2>&1 || die "pip is needed to install $name (apt-get install python3-pip)"
+  log "installing $spec"
+  export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+  if ! python3 -m pip install --quiet "$spec" 2>"$STATE/pip.err"; then
+    log "pip install into the interpreter failed ($(head -n 1 "$STATE/pip.err")); installing into ${target#"$ROOT/"}"
+    rm -rf "$target"
+    python3 -m pip install --quiet --target "$target" "$spec" || die "could not install $spec with pip"
+  fi
+  rm -f "$STATE/pip.err"
+  log "installed $name in $(($(now_ms) - t0)) ms"
+}
+
 # ---------------------------------------------------------------------------------------------------------
 # rotel: the OTLP receiver. Its debug output (every span, metric and log record received, in a text layout
 # that tests/it/rotel.rs parses) goes to .ci/state/rotel.log.
@@ -161,24 +201,7 @@ PY
   fi
 }
 
-rotel_install() {
-  local t0
-  t0="$(now_ms)"
-  command -v python3 >/dev/null || die "python3 is needed to install rotel"
-  python3 -m pip --version >/dev/null 2>&1 || die "pip is needed to install rotel (apt-get install python3-pip)"
-  log "installing rotel==$ROTEL_VERSION"
-  export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
-  # Into the interpreter's own site-packages; where that is refused (a distribution's "externally managed"
-  # Python, a read-only prefix), into .ci/state instead, which needs no PATH or user-site set-up.
-  if ! python3 -m pip install --quiet "rotel==$ROTEL_VERSION" 2>"$STATE/pip.err"; then
-    log "pip install into the interpreter failed ($(head -n 1 "$STATE/pip.err")); installing into .ci/state/python"
-    rm -rf "$STATE/python"
-    python3 -m pip install --quiet --target "$STATE/python" "rotel==$ROTEL_VERSION" \
-      || die "could not install rotel==$ROTEL_VERSION with pip"
-  fi
-  rm -f "$STATE/pip.err"
-  log "installed rotel in $(($(now_ms) - t0)) ms"
-}
+rotel_install() { pip_install rotel "rotel==$ROTEL_VERSION" "$STATE/python"; }
 
 rotel_start() {
   local pid port agent
@@ -211,7 +234,7 @@ rotel_start() {
     --debug-log traces --debug-log metrics --debug-log logs \
     --debug-log-verbosity detailed
   pid="$(<"$STATE/rotel.pid")"
-  if ! wait_until_accepting rotel "$pid" "$port" "$ROTEL_LOG"; then
+  if ! wait_until_ready rotel "$pid" "$port" "$ROTEL_LOG"; then
     rm -f "$STATE/rotel.pid"
     if grep -q 'libpython' "$ROTEL_LOG"; then
       local v
@@ -240,6 +263,100 @@ rotel_env() {
   recorded_pid rotel rotel-agent >/dev/null || return 0
   printf 'export LOGSHIP_TEST_OTLP_ENDPOINT=%q\n' "http://127.0.0.1:$(<"$STATE/rotel.port")"
   printf 'export LOGSHIP_TEST_ROTEL_LOG=%q\n' "$ROTEL_LOG"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# moto: the AWS API emulator (Secrets Manager, SSM, S3, ...), every service on one port, state in memory
+# only. Its request log goes to .ci/state/moto.log.
+
+MOTO_LOG="$STATE/moto.log"
+MOTO_TARGET="$STATE/moto-python"
+# What identifies the server in /proc/PID/cmdline: it is run as `python3 -m moto.server`.
+MOTO_EXE=moto.server
+
+# Whether python3, with the PYTHONPATH of the caller, finds moto==MOTO_VERSION with its server extra. Only
+# looks (no import: importing moto takes about a second).
+moto_check() {
+  python3 - "$MOTO_VERSION" <<'PY'
+import importlib.metadata as md, importlib.util, os, sys
+try:
+    if md.version("moto") != sys.argv[1]:
+        sys.exit(1)
+    spec = importlib.util.find_spec("moto")
+    ok = os.path.isfile(os.path.join(os.path.dirname(spec.origin), "server.py")) \
+        and all(importlib.util.find_spec(m) for m in ("flask", "flask_cors", "werkzeug"))
+except Exception:
+    sys.exit(1)
+sys.exit(0 if ok else 1)
+PY
+}
+
+# The directory to put first on PYTHONPATH for moto (nothing for the interpreter's own site-packages), or
+# failure if moto==MOTO_VERSION is in neither. The console script `moto_server` is not used: installed with
+# --target it is not on PATH, and its shebang names whichever interpreter pip ran under.
+moto_pythonpath() {
+  if [[ -d "$MOTO_TARGET/moto-$MOTO_VERSION.dist-info" ]] \
+    && PYTHONPATH="$MOTO_TARGET${PYTHONPATH:+:$PYTHONPATH}" moto_check; then
+    printf '%s\n' "$MOTO_TARGET"
+  elif moto_check; then
+    printf '\n'
+  else
+    return 1
+  fi
+}
+
+moto_install() { pip_install moto "moto[server]==$MOTO_VERSION" "$MOTO_TARGET"; }
+
+# Ready once its own API answers: that is served by the same dispatcher as the AWS calls, after every
+# import at start-up is done. Backends load lazily, so the first call to a service is a little slower.
+moto_ready() { http_ok "$1" /moto-api/; }
+
+moto_start() {
+  local pid port pypath t0
+  if pid="$(recorded_pid moto "$MOTO_EXE")"; then
+    port="$(<"$STATE/moto.port")"
+    if moto_ready "$port"; then
+      log "moto already running (pid $pid, 127.0.0.1:$port)"
+      return 0
+    fi
+    log "moto (pid $pid) no longer answers; restarting it"
+    stop_recorded moto "$MOTO_EXE"
+  fi
+  rm -f "$STATE/moto.pid" "$STATE/moto.port"
+
+  pypath="$(moto_pythonpath)" || { moto_install && pypath="$(moto_pythonpath)"; } \
+    || die "moto==$MOTO_VERSION not found after install"
+  port="$(free_port "$MOTO_PORT")"
+  [[ "$port" == "$MOTO_PORT" ]] || log "127.0.0.1:$MOTO_PORT is busy; using $port"
+
+  t0="$(now_ms)"
+  # MOTO_PORT is what moto puts in URLs it hands back (an SQS queue URL, a presigned S3 URL).
+  PYTHONPATH="$pypath${PYTHONPATH:+${pypath:+:}$PYTHONPATH}" MOTO_PORT="$port" \
+    spawn moto "$MOTO_LOG" python3 -m "$MOTO_EXE" -H 127.0.0.1 -p "$port"
+  pid="$(<"$STATE/moto.pid")"
+  if ! wait_until_ready moto "$pid" "$port" "$MOTO_LOG" moto_ready; then
+    rm -f "$STATE/moto.pid"
+    die "moto did not start"
+  fi
+  printf '%s\n' "$port" >"$STATE/moto.port"
+  log "moto started (pid $pid, 127.0.0.1:$port, ready in $(($(now_ms) - t0)) ms, log $MOTO_LOG)"
+}
+
+moto_stop() { stop_recorded moto "$MOTO_EXE"; }
+
+moto_status() {
+  local pid
+  if pid="$(recorded_pid moto "$MOTO_EXE")"; then
+    printf 'moto: running, pid %s, http://127.0.0.1:%s, log %s\n' "$pid" "$(<"$STATE/moto.port")" "$MOTO_LOG"
+  else
+    printf 'moto: stopped\n'
+    return 1
+  fi
+}
+
+moto_env() {
+  recorded_pid moto "$MOTO_EXE" >/dev/null || return 0
+  printf 'export LOGSHIP_TEST_MOTO_ENDPOINT=%q\n' "http://127.0.0.1:$(<"$STATE/moto.port")"
 }
 
 # ---------------------------------------------------------------------------------------------------------
