@@ -102,9 +102,16 @@ impl SecretResolver for AwsSecrets {
     }
 }
 
+// The integration tests' scripted server, shared rather than written twice.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../tests/it/fault_server.rs"]
+mod fault_server;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fault_server;
     use lambda_runtime::Context;
     use std::collections::HashMap;
 
@@ -129,65 +136,15 @@ mod tests {
         LambdaEvent::new(payload, context)
     }
 
-    /// A minimal OTLP receiver: answers 200 to every request and records each request line.
-    fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = seen.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let log = log.clone();
-                std::thread::spawn(move || {
-                    let mut writer = stream.try_clone().unwrap();
-                    let mut reader = BufReader::new(stream);
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let mut len = 0;
-                        loop {
-                            let mut h = String::new();
-                            reader.read_line(&mut h).unwrap();
-                            if h.trim().is_empty() {
-                                break;
-                            }
-                            if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                                len = v.trim().parse().unwrap();
-                            }
-                        }
-                        let mut body = vec![0; len];
-                        reader.read_exact(&mut body).unwrap();
-                        log.lock().unwrap().push(line.trim().to_owned());
-                        writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap();
-                    }
-                });
-            }
-        });
-        (url, seen)
-    }
-
     #[tokio::test]
     async fn subscription_and_kinesis_events_are_shipped() {
-        let (url, seen) = receiver();
-        let s = shipper(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &url)]);
+        let server = fault_server::FaultServer::always(fault_server::Reply::status(200));
+        let s = shipper(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &server.url)]);
         handle(&s, event(fixture("events/node-text.json"), Duration::from_secs(10))).await.unwrap();
         handle(&s, event(fixture("events/kinesis.json"), Duration::from_secs(10))).await.unwrap();
-        let mut requests = seen.lock().unwrap().clone();
+        let mut requests: Vec<String> = server.seen().iter().map(|r| r.path.clone()).collect();
         requests.sort();
-        assert_eq!(
-            requests,
-            [
-                "POST /v1/logs HTTP/1.1",
-                "POST /v1/logs HTTP/1.1",
-                "POST /v1/metrics HTTP/1.1",
-                "POST /v1/metrics HTTP/1.1",
-                "POST /v1/traces HTTP/1.1",
-                "POST /v1/traces HTTP/1.1"
-            ]
-        );
+        assert_eq!(requests, ["/v1/logs", "/v1/logs", "/v1/metrics", "/v1/metrics", "/v1/traces", "/v1/traces"]);
     }
 
     #[tokio::test]
