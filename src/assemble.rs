@@ -180,7 +180,14 @@ impl Env {
                         report.phase.as_deref().unwrap_or("init"),
                         report.error_type.as_deref().map(|e| format!(": {e}")).unwrap_or_default(),
                     );
-                    self.platform_log(time_ns, observed_ns, event_id, "INIT_REPORT", 17, AnyValue::Str(body));
+                    self.platform_log(
+                        time_ns,
+                        observed_ns,
+                        event_id,
+                        "INIT_REPORT",
+                        error_severity(),
+                        AnyValue::Str(body),
+                    );
                 }
                 self.pending_init.get_or_insert_with(Init::default).report = Some(report);
             }
@@ -225,15 +232,13 @@ impl Env {
                 self.invocation(&request_id).runtime_error = Some((message, out_of_memory));
             }
             PlatformRecord::RuntimeError { request_id: None, message, .. } => {
-                self.platform_log(time_ns, observed_ns, event_id, "RUNTIME_ERROR", 17, AnyValue::Str(message));
+                let body = AnyValue::Str(message);
+                self.platform_log(time_ns, observed_ns, event_id, "RUNTIME_ERROR", error_severity(), body);
             }
             PlatformRecord::Notice { kind, message } => {
-                let severity = if kind == "platform.logsDropped" { 13 } else { 9 };
-                let mut log = AppLog::text("", &crate::parse::Ctx { observed_ns: time_ns, prefix: None });
-                log.body = message;
-                log.severity = Some(Severity { number: severity, text: String::new() });
-                log.attributes.push(KeyValue::new("aws.lambda.platform.type", kind));
-                self.logs.push(PendingLog { log, observed_ns, record_id: event_id.to_owned() });
+                let number = if kind == "platform.logsDropped" { 13 } else { 9 };
+                let severity = Severity { number, text: String::new() };
+                self.platform_log(time_ns, observed_ns, event_id, kind, severity, message);
             }
         }
     }
@@ -248,20 +253,25 @@ impl Env {
         self.pending_init = Some(Init { restore, start, report: None });
     }
 
+    /// A platform fact no span carries (an init failure, an extension notice), forwarded as a log record.
     fn platform_log(
         &mut self,
         time_ns: UnixNanos,
         observed_ns: UnixNanos,
         event_id: &str,
-        kind: &'static str,
-        severity: u8,
+        kind: impl Into<AnyValue>,
+        severity: Severity,
         body: AnyValue,
     ) {
-        let mut log = AppLog::text("", &crate::parse::Ctx { observed_ns: time_ns, prefix: None });
-        log.body = body;
-        log.severity =
-            Some(Severity { number: severity, text: if severity >= 17 { "ERROR".into() } else { "INFO".into() } });
-        log.attributes.push(KeyValue::new("aws.lambda.platform.type", kind));
+        let log = AppLog {
+            time_ns,
+            request_id: None,
+            severity: Some(severity),
+            body,
+            attributes: vec![KeyValue::new("aws.lambda.platform.type", kind)],
+            trace_id: None,
+            span_id: None,
+        };
         self.logs.push(PendingLog { log, observed_ns, record_id: event_id.to_owned() });
     }
 
@@ -317,7 +327,7 @@ impl Env {
             logs.push(LogRecord {
                 time_ns,
                 observed_ns: time_ns,
-                severity: Some(Severity { number: 17, text: "ERROR".into() }),
+                severity: Some(error_severity()),
                 body: AnyValue::Str(message),
                 attributes: vec![KeyValue::new("faas.invocation_id", request_id)],
                 trace_id: None,
@@ -369,6 +379,10 @@ impl Env {
         a.push(KeyValue::new("aws.log.group.names", AnyValue::Array(vec![self.group.as_str().into()])));
         a
     }
+}
+
+fn error_severity() -> Severity {
+    Severity { number: 17, text: "ERROR".into() }
 }
 
 /// Lambda's "MB" are MiB. The value comes from a log line, so an absurd one saturates instead of overflowing.

@@ -98,12 +98,6 @@ pub struct ExportConfig {
     pub deadline_margin: Duration,
 }
 
-impl PartialEq for Delivery {
-    fn eq(&self, o: &Self) -> bool {
-        self.retry == o.retry && self.concurrency == o.concurrency
-    }
-}
-
 impl ExportConfig {
     pub fn routes(&self, signal: Signal) -> &[Route] {
         match signal {

@@ -45,7 +45,7 @@ pub trait Backend: Sync {
 }
 
 /// How the shared loop behaves.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub retry: RetryPolicy,
     /// Requests in flight at once, per backend.

@@ -133,15 +133,9 @@ pub fn classify(signal: Signal, r: &Response, now: SystemTime) -> Outcome {
 /// `HTTP 400 Bad Request: <the server's Status message>`.
 fn status_reason(r: &Response, json: bool) -> String {
     let canonical = reqwest::StatusCode::from_u16(r.status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
-    let detail = if json {
-        sonic_rs::from_slice::<sonic_rs::Value>(&r.body)
-            .ok()
-            .and_then(|v| sonic_rs::JsonValueTrait::as_str(&v["message"]).map(str::to_owned))
-    } else {
-        otlp_proto::status_message(&r.body)
-    }
-    .or_else(|| std::str::from_utf8(&r.body).ok().map(|s| s.trim().chars().take(200).collect()))
-    .filter(|s| !s.is_empty());
+    let detail = if json { otlp_proto::status_message_json(&r.body) } else { otlp_proto::status_message(&r.body) }
+        .or_else(|| std::str::from_utf8(&r.body).ok().map(|s| s.trim().chars().take(200).collect()))
+        .filter(|s| !s.is_empty());
     match detail {
         Some(d) => format!("HTTP {} {canonical}: {d}", r.status),
         None => format!("HTTP {} {canonical}", r.status),
