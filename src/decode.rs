@@ -1,4 +1,4 @@
-//! Subscription events in: the `awslogs` envelope or Kinesis records → capped gunzip → [`LogBatch`]; AWS wire shapes end here.
+//! Subscription events in: the `awslogs` envelope, Kinesis or SQS records → capped gunzip → [`LogBatch`]; AWS wire shapes end here.
 //!
 //! The cap matters because the payload is untrusted: CloudWatch Logs delivers at most 1 MiB of messages per batch
 //! (plus per-event overhead), so anything that inflates past [`DEFAULT_MAX_INFLATED_BYTES`] is not a real
@@ -31,6 +31,8 @@ pub enum Origin {
     AwsLogs,
     /// `Records[i].kinesis.data` of a Kinesis event.
     Kinesis { index: usize, sequence_number: Option<String> },
+    /// `Records[i].body` of an SQS event: a subscription event kept by the dead-letter queue, being redriven.
+    Sqs { index: usize, message_id: Option<String> },
     /// Raw gzip or LogsData JSON given directly (CLI replay of a captured payload).
     Raw,
 }
@@ -43,9 +45,36 @@ impl fmt::Display for Origin {
                 write!(f, "Records[{index}].kinesis.data (sequence number {seq})")
             }
             Origin::Kinesis { index, sequence_number: None } => write!(f, "Records[{index}].kinesis.data"),
+            Origin::Sqs { index, message_id: Some(id) } => write!(f, "Records[{index}].body (message {id})"),
+            Origin::Sqs { index, message_id: None } => write!(f, "Records[{index}].body"),
             Origin::Raw => f.write_str("payload"),
         }
     }
+}
+
+impl Origin {
+    /// The id an event source mapping takes back in `batchItemFailures`: the Kinesis sequence number or the SQS
+    /// message id. `None` for a single-payload event, where the whole invocation stands or falls.
+    pub fn item_identifier(&self) -> Option<&str> {
+        match self {
+            Origin::Kinesis { sequence_number, .. } => sequence_number.as_deref(),
+            Origin::Sqs { message_id, .. } => message_id.as_deref(),
+            Origin::AwsLogs | Origin::Raw => None,
+        }
+    }
+}
+
+/// Which envelope an event came in: it decides what a record that cannot be read costs the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// One payload, invoked asynchronously by CloudWatch Logs: an unreadable payload fails the invocation.
+    AwsLogs,
+    /// An ordered shard batch: records after an unreadable one wait for it (Lambda retries from its sequence number).
+    Kinesis,
+    /// A redrive from the dead-letter queue: messages are independent, so an unreadable one holds up no other.
+    Sqs,
+    /// A raw gzip payload or LogsData document (replay).
+    Raw,
 }
 
 /// Why an event could not be read. Each variant names the step that failed.
@@ -53,8 +82,10 @@ impl fmt::Display for Origin {
 pub enum DecodeError {
     #[error("event is not valid JSON: {0}")]
     EventJson(String),
-    #[error("event is neither a CloudWatch Logs subscription event ({{\"awslogs\":{{\"data\":…}}}}) nor a Kinesis event ({{\"Records\":[{{\"kinesis\":…}}]}})")]
+    #[error("event is neither a CloudWatch Logs subscription event ({{\"awslogs\":{{\"data\":…}}}}), a Kinesis event ({{\"Records\":[{{\"kinesis\":…}}]}}) nor an SQS event ({{\"Records\":[{{\"body\":…}}]}})")]
     UnknownEvent,
+    #[error("{origin}: {reason}")]
+    Record { origin: Origin, reason: String },
     #[error("{origin}: not valid base64: {source}")]
     Base64 { origin: Origin, source: base64::DecodeError },
     #[error("{origin}: not gzip data ({reason})")]
@@ -141,6 +172,11 @@ struct AwsLogs<'a> {
 struct Record<'a> {
     #[serde(borrow)]
     kinesis: Option<KinesisData<'a>>,
+    /// SQS: the message body, here a subscription event as the dead-letter queue kept it.
+    #[serde(borrow)]
+    body: Option<Cow<'a, str>>,
+    #[serde(rename = "messageId", default)]
+    message_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -152,32 +188,111 @@ struct KinesisData<'a> {
     sequence_number: Option<String>,
 }
 
-/// Reads whatever a subscriber can be handed: an `awslogs` event, a Kinesis event, or (for replay) a raw gzip
-/// payload or a plain LogsData document. Returns the inflated LogsData documents in delivery order.
-pub fn decode_event(event: &[u8], opts: &DecodeOptions) -> Result<Vec<Payload>, DecodeError> {
+/// An SQS message body: the subscription event itself (a Lambda dead-letter queue keeps the event as it was), or
+/// an on-failure destination record, which wraps it in `requestPayload`.
+#[derive(Deserialize)]
+struct SqsBody<'a> {
+    #[serde(borrow)]
+    awslogs: Option<AwsLogs<'a>>,
+    #[serde(rename = "requestPayload", borrow)]
+    request_payload: Option<RequestPayload<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RequestPayload<'a> {
+    #[serde(borrow)]
+    awslogs: Option<AwsLogs<'a>>,
+}
+
+/// One payload of an event, read or not: in a Kinesis or SQS event each record stands or falls on its own.
+#[derive(Debug)]
+pub struct DecodedRecord {
+    pub origin: Origin,
+    pub payload: Result<Payload, DecodeError>,
+}
+
+/// An event's payloads in delivery order, and the envelope they came in.
+#[derive(Debug)]
+pub struct Decoded {
+    pub kind: EventKind,
+    pub records: Vec<DecodedRecord>,
+}
+
+/// Reads whatever a subscriber can be handed: an `awslogs` event, a Kinesis event, an SQS event redriving the
+/// dead-letter queue, or (for replay) a raw gzip payload or a plain LogsData document. Fails only when the envelope
+/// itself can't be read; a record that can't be read is an error in its own [`DecodedRecord`].
+pub fn decode_records(event: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    let single = |kind, origin: Origin, payload: Result<Vec<u8>, DecodeError>| Decoded {
+        kind,
+        records: vec![DecodedRecord { payload: payload.map(|json| Payload { origin: origin.clone(), json }), origin }],
+    };
     if event.starts_with(&[0x1f, 0x8b]) {
-        return Ok(vec![Payload { origin: Origin::Raw, json: inflate_capped(event, &Origin::Raw, opts)? }]);
+        return Ok(single(EventKind::Raw, Origin::Raw, inflate_capped(event, &Origin::Raw, opts)));
     }
     let envelope: Envelope<'_> = sonic_rs::from_slice(event).map_err(|e| DecodeError::EventJson(e.to_string()))?;
     if let Some(awslogs) = envelope.awslogs {
         let origin = Origin::AwsLogs;
-        let json = inflate_capped(&unbase64(&awslogs.data, &origin)?, &origin, opts)?;
-        return Ok(vec![Payload { origin, json }]);
+        let json = unbase64(&awslogs.data, &origin).and_then(|gz| inflate_capped(&gz, &origin, opts));
+        return Ok(single(EventKind::AwsLogs, origin, json));
     }
     if let Some(records) = envelope.records {
-        let mut out = Vec::with_capacity(records.len());
-        for (index, record) in records.into_iter().enumerate() {
-            let kinesis = record.kinesis.ok_or(DecodeError::UnknownEvent)?;
-            let origin = Origin::Kinesis { index, sequence_number: kinesis.sequence_number };
-            let json = inflate_capped(&unbase64(&kinesis.data, &origin)?, &origin, opts)?;
-            out.push(Payload { origin, json });
-        }
-        return Ok(out);
+        // The first record tells the envelope: an event source mapping never mixes sources in one batch.
+        let kind = match records.first() {
+            Some(r) if r.kinesis.is_some() => EventKind::Kinesis,
+            Some(r) if r.body.is_some() => EventKind::Sqs,
+            _ => return Err(DecodeError::UnknownEvent),
+        };
+        let records = records
+            .into_iter()
+            .enumerate()
+            .map(|(index, record)| match kind {
+                EventKind::Kinesis => kinesis_record(index, record, opts),
+                _ => sqs_record(index, record, opts),
+            })
+            .collect();
+        return Ok(Decoded { kind, records });
     }
     if envelope.message_type.is_some() {
-        return Ok(vec![Payload { origin: Origin::Raw, json: event.to_vec() }]);
+        return Ok(single(EventKind::Raw, Origin::Raw, Ok(event.to_vec())));
     }
     Err(DecodeError::UnknownEvent)
+}
+
+/// [`decode_records`] for callers that take an event whole: the first record that can't be read fails it.
+pub fn decode_event(event: &[u8], opts: &DecodeOptions) -> Result<Vec<Payload>, DecodeError> {
+    decode_records(event, opts)?.records.into_iter().map(|r| r.payload).collect()
+}
+
+fn kinesis_record(index: usize, record: Record<'_>, opts: &DecodeOptions) -> DecodedRecord {
+    let Some(kinesis) = record.kinesis else {
+        let origin = Origin::Kinesis { index, sequence_number: None };
+        let reason = "not a Kinesis record (no `kinesis` object)".into();
+        return DecodedRecord { payload: Err(DecodeError::Record { origin: origin.clone(), reason }), origin };
+    };
+    let origin = Origin::Kinesis { index, sequence_number: kinesis.sequence_number };
+    let payload = unbase64(&kinesis.data, &origin)
+        .and_then(|gz| inflate_capped(&gz, &origin, opts))
+        .map(|json| Payload { origin: origin.clone(), json });
+    DecodedRecord { origin, payload }
+}
+
+fn sqs_record(index: usize, record: Record<'_>, opts: &DecodeOptions) -> DecodedRecord {
+    let origin = Origin::Sqs { index, message_id: record.message_id };
+    let fail = |reason: String| Err(DecodeError::Record { origin: origin.clone(), reason });
+    let payload = match record.body {
+        None => fail("not an SQS record (no `body`)".into()),
+        Some(body) => match sonic_rs::from_str::<SqsBody<'_>>(&body) {
+            Err(e) => fail(format!("body is not a JSON subscription event: {e}")),
+            Ok(SqsBody { awslogs: Some(awslogs), .. })
+            | Ok(SqsBody { request_payload: Some(RequestPayload { awslogs: Some(awslogs) }), .. }) => {
+                unbase64(&awslogs.data, &origin)
+                    .and_then(|gz| inflate_capped(&gz, &origin, opts))
+                    .map(|json| Payload { origin: origin.clone(), json })
+            }
+            Ok(_) => fail("body is not a CloudWatch Logs subscription event (no `awslogs.data`)".into()),
+        },
+    };
+    DecodedRecord { origin, payload }
 }
 
 fn unbase64(data: &str, origin: &Origin) -> Result<Vec<u8>, DecodeError> {
@@ -258,6 +373,55 @@ mod tests {
         assert_eq!(payloads.len(), 2);
         assert_eq!(payloads[0].origin, Origin::Kinesis { index: 0, sequence_number: Some("49".into()) });
         assert_eq!(payloads[1].batch().unwrap().log_events.len(), 2);
+    }
+
+    #[test]
+    fn sqs_redrive_records_stand_alone() {
+        let awslogs = String::from_utf8(awslogs_event(LOGS_DATA)).unwrap();
+        let destination = format!(
+            r#"{{"version":"1.0","requestContext":{{"condition":"RetriesExhausted"}},"requestPayload":{awslogs}}}"#
+        );
+        let body = |s: &str| sonic_rs::to_string(s).unwrap();
+        let event = format!(
+            r#"{{"Records":[{{"messageId":"m1","body":{}}},{{"messageId":"m2","body":{}}},{{"messageId":"m3","body":"{{\"awslogs\":{{\"data\":\"??\"}}}}"}},{{"messageId":"m4","body":"hello"}}]}}"#,
+            body(&awslogs),
+            body(&destination),
+        );
+        let decoded = decode_records(event.as_bytes(), &DecodeOptions::default()).unwrap();
+        assert_eq!(decoded.kind, EventKind::Sqs);
+        let ids: Vec<_> = decoded.records.iter().map(|r| r.origin.item_identifier().unwrap()).collect();
+        assert_eq!(ids, ["m1", "m2", "m3", "m4"]);
+        for ok in &decoded.records[..2] {
+            assert_eq!(ok.payload.as_ref().unwrap().batch().unwrap().log_events.len(), 2);
+        }
+        let errors: Vec<String> =
+            decoded.records[2..].iter().map(|r| r.payload.as_ref().unwrap_err().to_string()).collect();
+        assert_eq!(errors[0], "Records[2].body (message m3): not valid base64: Invalid symbol 63, offset 0.");
+        assert!(
+            errors[1].starts_with("Records[3].body (message m4): body is not a JSON subscription event"),
+            "{}",
+            errors[1]
+        );
+        // Taken whole, the event fails on its first unreadable record.
+        let err = decode_event(event.as_bytes(), &DecodeOptions::default()).unwrap_err();
+        assert!(err.to_string().starts_with("Records[2].body (message m3)"), "{err}");
+    }
+
+    #[test]
+    fn an_unreadable_kinesis_record_is_its_own_error() {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(gzip(LOGS_DATA.as_bytes()));
+        let event = format!(
+            r#"{{"Records":[{{"kinesis":{{"data":"{b64}","sequenceNumber":"1"}}}},{{"kinesis":{{"data":"bm90IGd6aXA=","sequenceNumber":"2"}}}},{{"eventSource":"aws:sqs"}}]}}"#
+        );
+        let decoded = decode_records(event.as_bytes(), &DecodeOptions::default()).unwrap();
+        assert_eq!(decoded.kind, EventKind::Kinesis);
+        assert!(decoded.records[0].payload.is_ok());
+        assert_eq!(decoded.records[1].origin.item_identifier(), Some("2"));
+        let msg = decoded.records[1].payload.as_ref().unwrap_err().to_string();
+        assert_eq!(msg, "Records[1].kinesis.data (sequence number 2): not gzip data (missing gzip header)");
+        let msg = decoded.records[2].payload.as_ref().unwrap_err().to_string();
+        assert_eq!(msg, "Records[2].kinesis.data: not a Kinesis record (no `kinesis` object)");
+        assert_eq!(decoded.records[2].origin.item_identifier(), None);
     }
 
     #[test]

@@ -8,8 +8,9 @@ use std::time::Duration;
 /// CloudWatch namespace of logship's own metrics.
 pub const NAMESPACE: &str = "logship";
 
-const METRICS: [(&str, &str); 12] = [
+const METRICS: [(&str, &str); 13] = [
     ("LinesIn", "Count"),
+    ("UnreadableRecords", "Count"),
     ("MalformedLines", "Count"),
     ("BytesIn", "Bytes"),
     ("SpansOut", "Count"),
@@ -33,6 +34,8 @@ struct Line<'a> {
     function: &'a str,
     #[serde(rename = "LinesIn")]
     lines_in: u64,
+    #[serde(rename = "UnreadableRecords")]
+    unreadable: u64,
     #[serde(rename = "MalformedLines")]
     malformed: u64,
     #[serde(rename = "BytesIn")]
@@ -91,10 +94,14 @@ pub fn emf_line(function: &str, stats: &Stats, report: &ExportReport, took: Dura
     let failed: u64 = report.failures().map(|f| f.items).sum();
     let rejections: Vec<&str> = report.signals.iter().flat_map(|s| s.rejections.iter().map(String::as_str)).collect();
     let message = if failures.is_empty() {
-        format!(
+        let mut m = format!(
             "shipped {} spans, {} metric points, {} log records from {} lines",
             stats.spans, stats.points, stats.log_records, stats.lines
-        )
+        );
+        if stats.rejected_records > 0 {
+            m += &format!("; {} unreadable records handed back for retry", stats.rejected_records);
+        }
+        m
     } else {
         format!("delivery failed for {failed} items; the event will be retried")
     };
@@ -107,10 +114,15 @@ pub fn emf_line(function: &str, stats: &Stats, report: &ExportReport, took: Dura
                 metrics: METRICS.iter().map(|(name, unit)| MetricDef { name, unit }).collect(),
             }],
         },
-        level: if failures.is_empty() { "INFO" } else { "ERROR" },
+        level: match (failures.is_empty(), stats.rejected_records) {
+            (false, _) => "ERROR",
+            (true, 0) => "INFO",
+            (true, _) => "WARN",
+        },
         message,
         function,
         lines_in: stats.lines,
+        unreadable: stats.rejected_records,
         malformed: stats.malformed(),
         bytes_in: stats.inflated_bytes,
         spans: stats.spans,

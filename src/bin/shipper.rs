@@ -1,18 +1,24 @@
 //! The shipper Lambda: wiring only — configuration and secrets once at cold start, then the library pipeline per event.
 
-// A Lambda's stdout is its CloudWatch log: the summary and init errors are meant to go there.
+// A Lambda's stdout is its CloudWatch log: the summary line is meant to go there.
 #![allow(clippy::print_stdout)]
 
+mod common;
+
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use common::{deadline, now_ms};
+use lambda_runtime::tracing::{error, info, warn};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use logship::config::Config;
+use logship::decode::EventKind;
 use logship::export::config::ExportConfig;
 use logship::export::fanout::Exporters;
 use logship::export::http::HttpClient;
-use logship::pipeline::process_event;
+use logship::export::Signal;
+use logship::pipeline::{process_records, Processed};
 use logship::secret::{Secret, SecretResolver};
 use serde_json::value::RawValue;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use serde_json::Value;
 use tokio::time::Instant;
 
 /// What a cold start builds and every invocation reuses: the HTTP client's pool survives between events.
@@ -20,15 +26,36 @@ struct Shipper {
     config: Config,
     exporters: Exporters,
     function: String,
+    /// Whether Kinesis and SQS batches may hand back their unreadable records (`batchItemFailures`). Only right
+    /// when the event source mapping has `ReportBatchItemFailures`; without it Lambda would take the answer as
+    /// success for every record, so with this off an unreadable record fails the whole batch instead.
+    item_failures: bool,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let shipper = cold_start().await.map_err(|e| {
-        // An init error is the clearest report of a bad configuration: Lambda shows it as the function's error.
-        println!("{}", serde_json::json!({ "level": "ERROR", "message": format!("logship cannot start: {e}") }));
-        e
+    common::init_logging();
+    let check = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--check") => true,
+        Some(other) => return Err(format!("unknown argument {other:?}: the only one is --check").into()),
+    };
+    let shipper = cold_start().await.inspect_err(|e| {
+        // Lambda shows an init error as the function's error: the clearest report of a bad configuration.
+        error!(error = %e, "logship cannot start");
     })?;
+    let routes =
+        |signal| shipper.exporters.config().routes(signal).iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",");
+    info!(
+        traces = routes(Signal::Traces),
+        metrics = routes(Signal::Metrics),
+        logs = routes(Signal::Logs),
+        "logship ready"
+    );
+    if check {
+        // `--check`: the whole cold start and nothing else, to validate a configuration or time the start-up.
+        return Ok(());
+    }
     let shipper = &shipper;
     lambda_runtime::run(service_fn(move |event| handle(shipper, event))).await
 }
@@ -36,33 +63,54 @@ async fn main() -> Result<(), Error> {
 async fn cold_start() -> Result<Shipper, Error> {
     let config = Config::from_env()?;
     let mut export = ExportConfig::from_env()?;
-    let aws = aws_config::load_from_env().await;
-    export.resolve_secrets(&AwsSecrets::new(&aws)).await?;
+    if export.needs_secrets() {
+        let aws = aws_config::load_from_env().await;
+        export.resolve_secrets(&AwsSecrets::new(&aws)).await?;
+    }
     let exporters = Exporters::new(export, HttpClient::new()?)?;
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "logship".into());
-    Ok(Shipper { config, exporters, function })
+    let item_failures = match std::env::var("LOGSHIP_REPORT_BATCH_ITEM_FAILURES").as_deref() {
+        Err(_) | Ok("true") | Ok("1") => true,
+        Ok("false") | Ok("0") => false,
+        Ok(other) => return Err(format!("LOGSHIP_REPORT_BATCH_ITEM_FAILURES: {other:?} is not true or false").into()),
+    };
+    Ok(Shipper { config, exporters, function, item_failures })
 }
 
-/// One subscription or Kinesis event. An error fails the invocation, so Lambda retries it and, after its retries,
-/// the on-failure destination keeps it: an unreadable payload or undelivered data is never acknowledged.
-async fn handle(shipper: &Shipper, event: LambdaEvent<Box<RawValue>>) -> Result<(), Error> {
+/// One subscription, Kinesis or SQS (dead-letter redrive) event. An error fails the invocation, so Lambda retries
+/// it and, after its retries, the dead-letter queue keeps it: an unreadable payload or undelivered data is never
+/// acknowledged. Kinesis and SQS batches hand back only their unreadable records, as `batchItemFailures`.
+async fn handle(shipper: &Shipper, event: LambdaEvent<Box<RawValue>>) -> Result<Value, Error> {
     let started = Instant::now();
-    let output = process_event(event.payload.get().as_bytes(), &shipper.config)?;
+    let request_id = event.context.request_id.clone();
+    let processed = process_records(event.payload.get().as_bytes(), &shipper.config).inspect_err(|e| {
+        error!(request_id, error = %e, "unreadable event");
+    })?;
+    let Processed { kind, output, rejected } = processed;
+    for r in &rejected {
+        warn!(request_id, record = %r.origin, error = %r.error, "unreadable record handed back to the event source");
+    }
+    if let Some(r) = rejected.iter().find(|r| !shipper.item_failures || r.origin.item_identifier().is_none()) {
+        // Nothing of the batch may count as done when this record can't be handed back on its own.
+        return Err(r.error.to_string().into());
+    }
     let deadline = deadline(event.context.deadline, shipper.exporters.config().deadline_margin);
     let report = shipper.exporters.export(&output.telemetry, deadline).await;
     println!("{}", logship::summary::emf_line(&shipper.function, &output.stats, &report, started.elapsed(), now_ms()));
-    report.into_result()?;
-    Ok(())
-}
-
-/// The invocation's deadline (epoch milliseconds from the runtime API) less the margin kept for reporting.
-fn deadline(deadline_ms: u64, margin: Duration) -> Instant {
-    let remaining = Duration::from_millis(deadline_ms.saturating_sub(now_ms()));
-    Instant::now() + remaining.saturating_sub(margin)
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    report
+        .into_result()
+        .inspect_err(|e| error!(request_id, error = %e, "delivery failed; the event will be retried"))?;
+    Ok(match kind {
+        EventKind::Kinesis | EventKind::Sqs => {
+            let failures: Vec<Value> = rejected
+                .iter()
+                .filter_map(|r| r.origin.item_identifier())
+                .map(|id| serde_json::json!({ "itemIdentifier": id }))
+                .collect();
+            serde_json::json!({ "batchItemFailures": failures })
+        }
+        EventKind::AwsLogs | EventKind::Raw => Value::Null,
+    })
 }
 
 /// Secrets Manager secrets and SSM parameters by ARN, read once at cold start.
@@ -114,10 +162,14 @@ mod tests {
     use crate::fault_server;
     use lambda_runtime::Context;
     use std::collections::HashMap;
+    use std::time::Duration;
+
+    fn fixture_path(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    }
 
     fn fixture(name: &str) -> Box<RawValue> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
-        RawValue::from_string(std::fs::read_to_string(path).unwrap()).unwrap()
+        RawValue::from_string(std::fs::read_to_string(fixture_path(name)).unwrap()).unwrap()
     }
 
     fn shipper(vars: &[(&str, &str)]) -> Shipper {
@@ -127,6 +179,7 @@ mod tests {
             config: Config::default(),
             exporters: Exporters::new(export, HttpClient::new().unwrap()).unwrap(),
             function: "logship-test".into(),
+            item_failures: true,
         }
     }
 
@@ -140,11 +193,66 @@ mod tests {
     async fn subscription_and_kinesis_events_are_shipped() {
         let server = fault_server::FaultServer::always(fault_server::Reply::status(200));
         let s = shipper(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &server.url)]);
-        handle(&s, event(fixture("events/node-text.json"), Duration::from_secs(10))).await.unwrap();
-        handle(&s, event(fixture("events/kinesis.json"), Duration::from_secs(10))).await.unwrap();
+        let answer = handle(&s, event(fixture("events/node-text.json"), Duration::from_secs(10))).await.unwrap();
+        assert_eq!(answer, Value::Null);
+        let answer = handle(&s, event(fixture("events/kinesis.json"), Duration::from_secs(10))).await.unwrap();
+        assert_eq!(answer, serde_json::json!({ "batchItemFailures": [] }));
         let mut requests: Vec<String> = server.seen().iter().map(|r| r.path.clone()).collect();
         requests.sort();
         assert_eq!(requests, ["/v1/logs", "/v1/logs", "/v1/metrics", "/v1/metrics", "/v1/traces", "/v1/traces"]);
+    }
+
+    /// A Kinesis batch whose second record is unreadable: the first is shipped, the second handed back by its
+    /// sequence number (Lambda resumes from it), the third left for that retry.
+    #[tokio::test]
+    async fn kinesis_hands_back_the_first_unreadable_record() {
+        let good = std::fs::read_to_string(fixture_path("events/kinesis.json")).unwrap();
+        let good: Value = serde_json::from_str(&good).unwrap();
+        let mut records = good["Records"].as_array().unwrap().clone();
+        records.truncate(2);
+        records[1]["kinesis"]["data"] = Value::from("bm90IGd6aXA=");
+        records[1]["kinesis"]["sequenceNumber"] =
+            Value::from("49590338271490256608559692538361571095921575989136588898");
+        let event = RawValue::from_string(serde_json::json!({ "Records": records }).to_string()).unwrap();
+
+        let server = fault_server::FaultServer::always(fault_server::Reply::status(200));
+        let s = shipper(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &server.url)]);
+        let answer = handle(&s, self::event(event.clone(), Duration::from_secs(10))).await.unwrap();
+        assert_eq!(
+            answer,
+            serde_json::json!({ "batchItemFailures": [
+                { "itemIdentifier": "49590338271490256608559692538361571095921575989136588898" }
+            ] })
+        );
+        assert!(!server.seen().is_empty(), "the readable record was shipped");
+
+        // Without ReportBatchItemFailures on the mapping, the whole batch fails instead.
+        let strict = Shipper { item_failures: false, ..shipper(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &server.url)]) };
+        let err = handle(&strict, self::event(event, Duration::from_secs(10))).await.unwrap_err();
+        assert!(err.to_string().contains("Records[1].kinesis.data"), "{err}");
+    }
+
+    /// A redrive from the dead-letter queue: each message is a subscription event; only unreadable ones go back.
+    #[tokio::test]
+    async fn sqs_redrive_ships_messages_and_hands_back_unreadable_ones() {
+        let body = std::fs::read_to_string(fixture_path("events/node-text.json")).unwrap();
+        let event = serde_json::json!({ "Records": [
+            { "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d", "body": body, "eventSource": "aws:sqs" },
+            { "messageId": "2e1424d4-f796-459a-8184-9c92662be6da", "body": "{\"awslogs\":{\"data\":\"??\"}}", "eventSource": "aws:sqs" },
+        ]});
+        let server = fault_server::FaultServer::always(fault_server::Reply::status(200));
+        let s = shipper(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &server.url)]);
+        let answer =
+            handle(&s, self::event(RawValue::from_string(event.to_string()).unwrap(), Duration::from_secs(10)))
+                .await
+                .unwrap();
+        assert_eq!(
+            answer,
+            serde_json::json!({ "batchItemFailures": [{ "itemIdentifier": "2e1424d4-f796-459a-8184-9c92662be6da" }] })
+        );
+        let mut paths: Vec<String> = server.seen().iter().map(|r| r.path.clone()).collect();
+        paths.sort();
+        assert_eq!(paths, ["/v1/logs", "/v1/metrics", "/v1/traces"]);
     }
 
     #[tokio::test]

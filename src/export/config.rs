@@ -198,6 +198,14 @@ impl ExportConfig {
         Ok(ExportConfig { otlp, honeycomb, traces, metrics, logs, delivery, deadline_margin })
     }
 
+    /// Whether any setting names a Secrets Manager or SSM ARN, so start-up has AWS calls to make (and a cold start
+    /// without them needn't build an SDK configuration at all).
+    pub fn needs_secrets(&self) -> bool {
+        let otlp = self.otlp.as_ref().is_some_and(|o| matches!(o.secret_headers, Some(SecretSource::Arn(_))));
+        let honeycomb = self.honeycomb.as_ref().is_some_and(|h| matches!(h.api_key, SecretSource::Arn(_)));
+        otlp || honeycomb
+    }
+
     /// Replaces every secret reference with its value, once, at start-up.
     pub async fn resolve_secrets<R: SecretResolver>(&mut self, resolver: &R) -> Result<(), ExportConfigError> {
         if let Some(otlp) = self.otlp.as_mut() {

@@ -26,7 +26,7 @@ fn bad_payloads_fail_with_the_step_that_failed() {
         ("not-gzip.json", "awslogs.data: not gzip data"),
         ("bomb.json", "exceeds the 16777216-byte cap"),
         ("not-json.json", "inflated data is not CloudWatch Logs data"),
-        ("wrong-shape.json", "neither a CloudWatch Logs subscription event"),
+        ("wrong-shape.json", "body is not a CloudWatch Logs subscription event"),
     ];
     let dir = crate::fixtures("bad");
     for (file, want) in cases {

@@ -1,0 +1,37 @@
+//! What both Lambda binaries share: their own log output as JSON lines, and the invocation's time budget.
+
+use lambda_runtime::tracing::subscriber::filter::LevelFilter;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
+
+/// JSON lines on stdout (the function's own log group), one object per event with its fields at the top level,
+/// so CloudWatch Logs Insights and metric filters read them without parsing text. The level comes from Lambda's
+/// advanced logging controls (`AWS_LAMBDA_LOG_LEVEL`), else `RUST_LOG`, else INFO. Lambda stamps every line with
+/// its own timestamp, so none is written.
+pub fn init_logging() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|l| l.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    lambda_runtime::tracing::subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(false)
+        .without_time()
+        .with_max_level(level)
+        .with_writer(std::io::stdout)
+        .init();
+}
+
+/// The invocation's deadline (epoch milliseconds from the runtime API) less the margin kept for reporting.
+pub fn deadline(deadline_ms: u64, margin: Duration) -> Instant {
+    let remaining = Duration::from_millis(deadline_ms.saturating_sub(now_ms()));
+    Instant::now() + remaining.saturating_sub(margin)
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
