@@ -11,17 +11,19 @@
 # `start` is idempotent: a service already running from .ci/state is reused. Progress goes to stderr, so
 # `eval "$(.ci/services.sh start)"` takes only the exports. LOGSHIP_SKIP_SERVICES=1 makes `run` run CMD alone.
 #
-# Services: rotel (OTLP receiver, LOGSHIP_TEST_OTLP_ENDPOINT, LOGSHIP_TEST_ROTEL_LOG) and moto (AWS API
-# emulator, LOGSHIP_TEST_MOTO_ENDPOINT). No AWS credentials are exported: moto takes any, and the tests set
-# dummy ones on the clients they build, so nothing real is ever picked up or shadowed.
+# Services: rotel (OTLP receiver, LOGSHIP_TEST_OTLP_ENDPOINT, LOGSHIP_TEST_ROTEL_LOG), moto (AWS API
+# emulator, LOGSHIP_TEST_MOTO_ENDPOINT) and lambda (cargo-lambda's Lambda runtime API emulator,
+# LOGSHIP_TEST_LAMBDA_RUNTIME_API, LOGSHIP_TEST_LAMBDA_INVOKE_URL, LOGSHIP_TEST_LAMBDA_FUNCTIONS,
+# LOGSHIP_TEST_LAMBDA_LOG). No AWS credentials are exported: moto takes any, and the tests set dummy ones on the
+# clients and processes they start, so nothing real is ever picked up or shadowed.
 #
-# Adding a service (a cargo-lambda emulator): write NAME_start, NAME_stop, NAME_status and NAME_env below,
-# reusing the helpers, and add NAME to SERVICES.
+# Adding a service: write NAME_start, NAME_stop, NAME_status and NAME_env below, reusing the helpers, and add
+# NAME to SERVICES.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="$ROOT/.ci/state"
-SERVICES=(rotel moto)
+SERVICES=(rotel moto lambda)
 
 # Pinned: rotel is alpha, and the tests parse its debug output, whose layout may change between releases.
 # Our settings are LOGSHIP_*: rotel itself reads every ROTEL_* variable as an option.
@@ -30,6 +32,12 @@ ROTEL_PORT="${LOGSHIP_ROTEL_PORT:-4318}"
 # Pinned: moto's answers (error shapes, which calls are implemented) change between releases.
 MOTO_VERSION="${LOGSHIP_MOTO_VERSION:-5.2.5}"
 MOTO_PORT="${LOGSHIP_MOTO_PORT:-5000}"
+# Pinned: the tests rely on the emulator's routes and answers (the function-name check, the fixed deadline header).
+LAMBDA_VERSION="${LOGSHIP_CARGO_LAMBDA_VERSION:-1.9.2}"
+LAMBDA_PORT="${LOGSHIP_LAMBDA_PORT:-9000}"
+# Seconds the emulator holds an invocation no runtime picks up before answering 408, so a test whose bootstrap
+# died gets an answer rather than a hang.
+LAMBDA_INVOKE_TIMEOUT="${LOGSHIP_LAMBDA_INVOKE_TIMEOUT:-120}"
 START_TIMEOUT="${LOGSHIP_SERVICES_START_TIMEOUT:-30}"
 
 now_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo $((t / 1000)); }
@@ -131,18 +139,38 @@ spawn() {
   [[ -s "$STATE/$name.pid" ]] || die "$name: no PID recorded"
 }
 
-# Stops the process recorded for NAME: TERM, then KILL after a few seconds.
+# The process group of PID, from /proc (the command name in field 2 may hold spaces, so fields count from ')').
+pgid_of() {
+  local stat
+  [[ -r "/proc/$1/stat" ]] && stat="$(<"/proc/$1/stat")" || return 1
+  stat="${stat##*) }"
+  # shellcheck disable=SC2086 # split on purpose: state ppid pgrp ...
+  set -- $stat
+  printf '%s\n' "$3"
+}
+
+# Stops the process recorded for NAME: TERM, then KILL after a few seconds. With SCOPE `group`, the signals go
+# to the whole process group spawn() started it in (it leads one: setsid), so what the service started dies with
+# it; only while the recorded PID still leads that group, so a recycled PID never costs anyone else a process.
 stop_recorded() {
-  local name="$1" exe="$2" pid _
+  local name="$1" exe="$2" scope="${3:-process}" pid target _
   if pid="$(recorded_pid "$name" "$exe")"; then
-    kill -TERM "$pid" 2>/dev/null || true
+    target="$pid"
+    if [[ "$scope" == group && "$(pgid_of "$pid")" == "$pid" ]]; then
+      target="-$pid"
+    fi
+    kill -TERM -- "$target" 2>/dev/null || true
     for _ in $(seq 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
       log "$name (pid $pid) ignored TERM; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
+      kill -KILL -- "$target" 2>/dev/null || true
+    fi
+    # A child that outlived its leader (still in the group) goes too.
+    if [[ "$target" == "-$pid" ]] && kill -0 -- "$target" 2>/dev/null; then
+      kill -KILL -- "$target" 2>/dev/null || true
     fi
     log "$name stopped (pid $pid)"
   else
@@ -357,6 +385,153 @@ moto_status() {
 moto_env() {
   recorded_pid moto "$MOTO_EXE" >/dev/null || return 0
   printf 'export LOGSHIP_TEST_MOTO_ENDPOINT=%q\n' "http://127.0.0.1:$(<"$STATE/moto.port")"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# lambda: cargo-lambda's Lambda emulator, started as `cargo-lambda lambda watch --only-lambda-apis` (the wheel
+# ships the binary that `cargo lambda` runs; as a plain binary it takes the subcommand `lambda` first). It serves
+# the Runtime API a bootstrap polls (under /.rt/FUNCTION) and the Invoke API (/2015-03-31/functions/FUNCTION/
+# invocations), and starts, builds and watches nothing: the tests start the shipper themselves, pointed at it.
+# Its log goes to .ci/state/lambda.log.
+#
+# It runs in a project of its own, .ci/state/lambda, never the repository: `watch` reads its directory's
+# Cargo.toml with `cargo metadata` (which compiles nothing) and takes invocations only for functions that are
+# binaries of that project. Binaries are found in src/bin/ afresh for every name it does not know, so a test
+# declares a function of its own by writing src/bin/NAME.rs (LOGSHIP_TEST_LAMBDA_FUNCTIONS) and deletes it when
+# done; unique names keep concurrent test runs sharing one emulator apart.
+
+LAMBDA_LOG="$STATE/lambda.log"
+LAMBDA_TARGET="$STATE/cargo-lambda-python"
+LAMBDA_PROJECT="$STATE/lambda"
+# What identifies the emulator in /proc/PID/cmdline (a `cargo-lambda lambda build` has the same binary name).
+LAMBDA_EXE="lambda watch --only-lambda-apis"
+
+# The binary inside the wheel: a --target install has it in TARGET/bin; the interpreter's own install lists it
+# among the distribution's files (it lands in the interpreter's scripts directory).
+lambda_binary() {
+  if [[ -n "${LOGSHIP_CARGO_LAMBDA:-}" ]]; then
+    printf '%s\n' "$LOGSHIP_CARGO_LAMBDA"
+  elif [[ -x "$LAMBDA_TARGET/bin/cargo-lambda" && -d "$LAMBDA_TARGET/cargo_lambda-$LAMBDA_VERSION.dist-info" ]]; then
+    printf '%s\n' "$LAMBDA_TARGET/bin/cargo-lambda"
+  else
+    python3 - "$LAMBDA_VERSION" <<'PY'
+import importlib.metadata as md, os, sys
+try:
+    dist = md.distribution("cargo-lambda")
+    if dist.version != sys.argv[1]:
+        sys.exit(1)
+    path = next(os.path.realpath(dist.locate_file(f)) for f in dist.files or [] if f.name == "cargo-lambda")
+except Exception:
+    sys.exit(1)
+if not os.access(path, os.X_OK):
+    sys.exit(1)
+print(path)
+PY
+  fi
+}
+
+lambda_install() { pip_install lambda "cargo-lambda==$LAMBDA_VERSION" "$LAMBDA_TARGET"; }
+
+# The emulator's project: a stub package, rewritten at every start. cargo-lambda refuses a project with no
+# binary, hence the placeholder; declarations left by tests that never cleaned up go with the old emulator.
+lambda_project() {
+  mkdir -p "$LAMBDA_PROJECT/src/bin"
+  find "$LAMBDA_PROJECT/src/bin" -mindepth 1 -delete
+  cat >"$LAMBDA_PROJECT/Cargo.toml" <<'TOML'
+# Written by .ci/services.sh: the project cargo-lambda's emulator reads; never built.
+# Its binaries are the functions the emulator takes invocations for: tests add theirs in src/bin/.
+[package]
+name = "logship-lambda-emulator"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+# A workspace of its own, so that cargo never looks at the repository around it.
+[workspace]
+TOML
+  printf '%s\n' '// cargo-lambda needs one binary to start; no invocation is ever sent here.' 'fn main() {}' \
+    >"$LAMBDA_PROJECT/src/bin/logship-placeholder.rs"
+}
+
+# Ready once the Invoke API refuses a function it does not have: that answer comes after the emulator has read
+# its project with `cargo metadata`, so it also proves cargo works for it. Reads a few seconds at most. Each probe
+# leaves one `ERROR ... doesn't exist as a binary` line in the log: that is the refusal it asks for.
+lambda_ready() {
+  local port="$1"
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+    printf 'POST /2015-03-31/functions/logship-not-declared/invocations HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' \
+      "$port" >&3
+    IFS= read -r -t 5 status <&3 || exit 1
+    status="${status%$'\r'}"
+    [[ "$status" =~ ^HTTP/1\.[01]\ 404(\ |$) ]] || exit 1
+    while IFS= read -r -t 5 line <&3; do
+      [[ "$line" == *'Missing function'* ]] && exit 0
+    done
+    # The last line of the body has no newline: `read` fails on it but still fills `line`.
+    [[ "${line:-}" == *'Missing function'* ]]
+  ) 2>/dev/null
+}
+
+lambda_start() {
+  local pid port bin t0
+  if pid="$(recorded_pid lambda "$LAMBDA_EXE")"; then
+    port="$(<"$STATE/lambda.port")"
+    if lambda_ready "$port"; then
+      log "lambda emulator already running (pid $pid, 127.0.0.1:$port)"
+      return 0
+    fi
+    log "lambda emulator (pid $pid) no longer answers; restarting it"
+    lambda_stop
+  fi
+  rm -f "$STATE/lambda.pid" "$STATE/lambda.port"
+
+  bin="$(lambda_binary)" || { lambda_install && bin="$(lambda_binary)"; } \
+    || die "cargo-lambda==$LAMBDA_VERSION not found after install"
+  command -v cargo >/dev/null || die "the lambda emulator needs cargo on PATH: it reads its project with cargo metadata"
+  port="$(free_port "$LAMBDA_PORT")"
+  [[ "$port" == "$LAMBDA_PORT" ]] || log "127.0.0.1:$LAMBDA_PORT is busy; using $port"
+  lambda_project
+
+  t0="$(now_ms)"
+  # From the stub project's directory (a subshell, so the caller's directory stays as it was). --ignore-changes:
+  # nothing to watch; --timeout: see LAMBDA_INVOKE_TIMEOUT.
+  (cd "$LAMBDA_PROJECT" && spawn lambda "$LAMBDA_LOG" "$bin" lambda watch --only-lambda-apis --ignore-changes \
+    --invoke-address 127.0.0.1 --invoke-port "$port" --timeout "$LAMBDA_INVOKE_TIMEOUT") || die "lambda: not started"
+  pid="$(<"$STATE/lambda.pid")"
+  if ! wait_until_ready lambda "$pid" "$port" "$LAMBDA_LOG" lambda_ready; then
+    rm -f "$STATE/lambda.pid"
+    die "the lambda emulator did not start"
+  fi
+  printf '%s\n' "$port" >"$STATE/lambda.port"
+  log "lambda emulator started (pid $pid, 127.0.0.1:$port, ready in $(($(now_ms) - t0)) ms, log $LAMBDA_LOG)"
+}
+
+# The whole group: the emulator runs `cargo metadata` as a child on invocations.
+lambda_stop() { stop_recorded lambda "$LAMBDA_EXE" group; }
+
+lambda_status() {
+  local pid
+  if pid="$(recorded_pid lambda "$LAMBDA_EXE")"; then
+    printf 'lambda: running, pid %s, http://127.0.0.1:%s, project %s, log %s\n' "$pid" "$(<"$STATE/lambda.port")" \
+      "$LAMBDA_PROJECT" "$LAMBDA_LOG"
+  else
+    printf 'lambda: stopped\n'
+    return 1
+  fi
+}
+
+# RUNTIME_API is a base: function NAME's bootstrap gets AWS_LAMBDA_RUNTIME_API=$RUNTIME_API/NAME (with the scheme,
+# as cargo-lambda gives it to the functions it starts; the Rust runtime takes it so). NAME is invoked with
+# POST $INVOKE_URL/NAME/invocations once $FUNCTIONS/NAME.rs exists.
+lambda_env() {
+  recorded_pid lambda "$LAMBDA_EXE" >/dev/null || return 0
+  local port
+  port="$(<"$STATE/lambda.port")"
+  printf 'export LOGSHIP_TEST_LAMBDA_RUNTIME_API=%q\n' "http://127.0.0.1:$port/.rt"
+  printf 'export LOGSHIP_TEST_LAMBDA_INVOKE_URL=%q\n' "http://127.0.0.1:$port/2015-03-31/functions"
+  printf 'export LOGSHIP_TEST_LAMBDA_FUNCTIONS=%q\n' "$LAMBDA_PROJECT/src/bin"
+  printf 'export LOGSHIP_TEST_LAMBDA_LOG=%q\n' "$LAMBDA_LOG"
 }
 
 # ---------------------------------------------------------------------------------------------------------

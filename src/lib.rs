@@ -9,6 +9,7 @@ pub mod export;
 pub mod parse;
 pub mod pipeline;
 pub mod secret;
+pub mod subscribe;
 pub mod summary;
 pub mod telemetry;
 pub mod time;

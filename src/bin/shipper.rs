@@ -8,7 +8,7 @@ mod common;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use common::{deadline, now_ms};
 use lambda_runtime::tracing::{error, info, warn};
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
 use logship::config::Config;
 use logship::decode::EventKind;
 use logship::export::config::ExportConfig;
@@ -77,14 +77,36 @@ async fn cold_start() -> Result<Shipper, Error> {
     Ok(Shipper { config, exporters, function, item_failures })
 }
 
+/// Why an invocation failed, as Lambda reports it (`errorType` is what the on-failure record and the console show).
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// The event, or a record that can't be handed back on its own, could not be read.
+    #[error("{0}")]
+    Unreadable(String),
+    /// Some telemetry was not delivered: the event must come again.
+    #[error("{0}")]
+    Undelivered(String),
+}
+
+impl From<Failure> for Diagnostic {
+    fn from(f: Failure) -> Diagnostic {
+        let (error_type, error_message) = match f {
+            Failure::Unreadable(m) => ("logship.UnreadableEvent", m),
+            Failure::Undelivered(m) => ("logship.DeliveryFailed", m),
+        };
+        Diagnostic { error_type: error_type.into(), error_message }
+    }
+}
+
 /// One subscription, Kinesis or SQS (dead-letter redrive) event. An error fails the invocation, so Lambda retries
 /// it and, after its retries, the dead-letter queue keeps it: an unreadable payload or undelivered data is never
 /// acknowledged. Kinesis and SQS batches hand back only their unreadable records, as `batchItemFailures`.
-async fn handle(shipper: &Shipper, event: LambdaEvent<Box<RawValue>>) -> Result<Value, Error> {
+async fn handle(shipper: &Shipper, event: LambdaEvent<Box<RawValue>>) -> Result<Value, Failure> {
     let started = Instant::now();
     let request_id = event.context.request_id.clone();
-    let processed = process_records(event.payload.get().as_bytes(), &shipper.config).inspect_err(|e| {
+    let processed = process_records(event.payload.get().as_bytes(), &shipper.config).map_err(|e| {
         error!(request_id, error = %e, "unreadable event");
+        Failure::Unreadable(e.to_string())
     })?;
     let Processed { kind, output, rejected } = processed;
     for r in &rejected {
@@ -92,14 +114,15 @@ async fn handle(shipper: &Shipper, event: LambdaEvent<Box<RawValue>>) -> Result<
     }
     if let Some(r) = rejected.iter().find(|r| !shipper.item_failures || r.origin.item_identifier().is_none()) {
         // Nothing of the batch may count as done when this record can't be handed back on its own.
-        return Err(r.error.to_string().into());
+        return Err(Failure::Unreadable(r.error.to_string()));
     }
     let deadline = deadline(event.context.deadline, shipper.exporters.config().deadline_margin);
     let report = shipper.exporters.export(&output.telemetry, deadline).await;
     println!("{}", logship::summary::emf_line(&shipper.function, &output.stats, &report, started.elapsed(), now_ms()));
-    report
-        .into_result()
-        .inspect_err(|e| error!(request_id, error = %e, "delivery failed; the event will be retried"))?;
+    report.into_result().map_err(|e| {
+        error!(request_id, error = %e, "delivery failed; the event will be retried");
+        Failure::Undelivered(e.to_string())
+    })?;
     Ok(match kind {
         EventKind::Kinesis | EventKind::Sqs => {
             let failures: Vec<Value> = rejected
@@ -229,7 +252,8 @@ mod tests {
         // Without ReportBatchItemFailures on the mapping, the whole batch fails instead.
         let strict = Shipper { item_failures: false, ..shipper(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &server.url)]) };
         let err = handle(&strict, self::event(event, Duration::from_secs(10))).await.unwrap_err();
-        assert!(err.to_string().contains("Records[1].kinesis.data"), "{err}");
+        assert!(matches!(&err, Failure::Unreadable(m) if m.contains("Records[1].kinesis.data")), "{err:?}");
+        assert_eq!(Diagnostic::from(err).error_type, "logship.UnreadableEvent");
     }
 
     /// A redrive from the dead-letter queue: each message is a subscription event; only unreadable ones go back.
@@ -260,6 +284,7 @@ mod tests {
         let s = shipper(&[]);
         let err = handle(&s, event(fixture("bad/not-gzip.json"), Duration::from_secs(10))).await.unwrap_err();
         assert!(err.to_string().contains("awslogs.data: not gzip data"), "{err}");
+        assert_eq!(Diagnostic::from(err).error_type, "logship.UnreadableEvent");
     }
 
     #[tokio::test]
@@ -272,6 +297,7 @@ mod tests {
         let err = handle(&s, event(fixture("events/node-text.json"), Duration::from_secs(2))).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2), "stopped before the Lambda deadline");
         let msg = err.to_string();
+        assert!(matches!(err, Failure::Undelivered(_)), "{err:?}");
         assert!(
             msg.contains("otlp traces: 4 spans not delivered") && msg.contains("otlp logs: 15 log records"),
             "{msg}"

@@ -1,0 +1,790 @@
+//! The subscriber Lambda: wiring only — the policy once at cold start, the AWS SDK behind the library's `LogsApi`,
+//! and one handler for CreateLogGroup events, the CloudFormation backfill resource and on-demand runs.
+
+// A Lambda's stdout is its CloudWatch log: the one `log` helper below prints there.
+#![allow(clippy::print_stdout)]
+// The handler's future nests the SDK's deep futures inside the engine's; its layout needs more than the default 128.
+#![recursion_limit = "256"]
+
+use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
+use aws_sdk_cloudwatchlogs::config::timeout::TimeoutConfig;
+use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::InvocationType;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use logship::subscribe::{
+    backfill, remove, subscribe_group, ApiError, ApiErrorKind, BackfillReport, Counts, Cursor, CustomResourceRequest,
+    FilterSpec, GroupOutcome, GroupPage, LogGroup, LogsApi, Policy, PolicyError, Request, RequestType, Status,
+    SubscriptionFilter, Tags,
+};
+use serde_json::{json, Value};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
+
+/// A chain of continuations longer than this is stopped: each link is a full invocation, so this many means
+/// something keeps it from finishing.
+const MAX_INVOCATIONS: u32 = 100;
+/// One CloudWatch Logs call may take this long before it is abandoned (and retried by the engine).
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a cold start builds and every invocation reuses.
+struct Subscriber {
+    /// Kept as a result rather than failing the init: a custom resource request must be answered even when the
+    /// configuration is wrong, or the stack waits an hour for a response that never comes.
+    policy: Result<Policy, PolicyError>,
+    logs: AwsLogs,
+    lambda: aws_sdk_lambda::Client,
+    http: reqwest::Client,
+    /// This function, for continuations (`AWS_LAMBDA_FUNCTION_NAME`).
+    function: Option<String>,
+}
+
+impl Subscriber {
+    fn new(aws: &aws_config::SdkConfig, policy: Result<Policy, PolicyError>, function: Option<String>) -> Self {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
+        Subscriber { policy, logs: AwsLogs::new(aws), lambda: aws_sdk_lambda::Client::new(aws), http, function }
+    }
+
+    fn policy(&self) -> Result<&Policy, String> {
+        self.policy.as_ref().map_err(|e| format!("the subscriber's configuration is invalid: {e}"))
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let policy = Policy::from_env();
+    if let Err(e) = &policy {
+        log("ERROR", "invalid configuration; every request will be refused", json!({ "error": e.to_string() }));
+    }
+    let aws = aws_config::load_from_env().await;
+    let subscriber = Subscriber::new(&aws, policy, std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok());
+    let subscriber = &subscriber;
+    lambda_runtime::run(service_fn(move |event| handle(subscriber, event))).await
+}
+
+/// One invocation. The result is the counts; an error makes Lambda retry an asynchronous event (a CreateLogGroup
+/// event whose group failed, an on-demand run whose listing failed).
+async fn handle(s: &Subscriber, event: LambdaEvent<Box<serde_json::value::RawValue>>) -> Result<Value, Error> {
+    let deadline = deadline(event.context.deadline);
+    let request = Request::parse(event.payload.get().as_bytes()).inspect_err(|e| {
+        log("ERROR", "unrecognised invocation", json!({ "error": e.to_string() }));
+    })?;
+    match request {
+        Request::CustomResource(req) => custom_resource(s, &req, deadline).await,
+        Request::CreateLogGroup { group } => {
+            let outcome = subscribe_group(&s.logs, s.policy()?, &group, deadline).await;
+            let failed = matches!(outcome, GroupOutcome::Failed(_));
+            let result = json!({ "group": group, "outcome": outcome.to_string() });
+            log(if failed { "ERROR" } else { "INFO" }, "CreateLogGroup", result.clone());
+            if failed {
+                return Err(format!("{group}: {outcome}").into());
+            }
+            Ok(result)
+        }
+        Request::Ignore { reason } => {
+            log("INFO", "event ignored", json!({ "reason": reason }));
+            Ok(json!({ "ignored": reason }))
+        }
+        Request::Backfill { cursor } => on_demand(s, false, cursor.unwrap_or_default(), deadline).await,
+        Request::Unsubscribe { cursor } => on_demand(s, true, cursor.unwrap_or_default(), deadline).await,
+    }
+}
+
+/// `{"action":"backfill"|"unsubscribe"}` and their continuations.
+async fn on_demand(s: &Subscriber, unsubscribe: bool, cursor: Cursor, deadline: Instant) -> Result<Value, Error> {
+    let policy = s.policy()?;
+    let (report, continued) = run(s, policy, unsubscribe, cursor, deadline).await;
+    let result = report_json(&report, &continued);
+    match (&report.error, &continued) {
+        (Some(e), _) => Err(e.to_string().into()),
+        (None, Err(e)) => Err(e.clone().into()),
+        _ => Ok(result),
+    }
+}
+
+/// A backfill or removal from `cursor`, continued in a new invocation when the deadline comes first.
+/// `Ok(true)`: a continuation was started; `Err`: one was needed and could not be.
+async fn run(
+    s: &Subscriber,
+    policy: &Policy,
+    unsubscribe: bool,
+    cursor: Cursor,
+    deadline: Instant,
+) -> (BackfillReport, Result<bool, String>) {
+    let start = cursor.clone();
+    let report = if unsubscribe {
+        remove(&s.logs, policy, cursor, deadline).await
+    } else {
+        backfill(&s.logs, policy, cursor, deadline).await
+    };
+    let continued = match &report.next {
+        None => Ok(false),
+        Some(next) if next.same_position(&start) => Err("no group could be done before the deadline".to_owned()),
+        Some(next) if next.invocations >= MAX_INVOCATIONS => {
+            Err(format!("stopped after {MAX_INVOCATIONS} invocations without finishing"))
+        }
+        Some(next) => continue_later(s, &Request::continuation(unsubscribe, next)).await.map(|()| true),
+    };
+    let what = if unsubscribe { "unsubscribe" } else { "backfill" };
+    let level = if report.error.is_some() || continued.is_err() || report.counts.failed > 0 { "ERROR" } else { "INFO" };
+    log(level, what, report_json(&report, &continued));
+    (report, continued)
+}
+
+/// The backfill resource. Every path ends in a response to CloudFormation: SUCCESS when the run worked (groups that
+/// failed are counted in `Data`), FAILED only when it could not run. Delete always answers SUCCESS: a FAILED delete
+/// leaves a stack that can be neither deleted nor rolled back.
+async fn custom_resource(s: &Subscriber, req: &CustomResourceRequest, deadline: Instant) -> Result<Value, Error> {
+    let none = Counts::default();
+    let (status, reason, counts, complete) = match (&req.request_type, s.policy()) {
+        (RequestType::Other(kind), _) => (Status::Failed, format!("unsupported RequestType {kind:?}"), none, true),
+        (RequestType::Delete, Err(e)) => (Status::Success, format!("nothing removed: {e}"), none, true),
+        (RequestType::Delete, Ok(p)) if !p.remove_on_delete => {
+            (Status::Success, "filters kept (LOGSHIP_REMOVE_ON_DELETE=false)".to_owned(), none, true)
+        }
+        (RequestType::Create | RequestType::Update, Err(e)) => (Status::Failed, e, none, true),
+        (request_type, Ok(policy)) => {
+            let unsubscribe = *request_type == RequestType::Delete;
+            let (report, continued) = run(s, policy, unsubscribe, Cursor::default(), deadline).await;
+            let mut reason = report.counts.to_string();
+            if let Some(e) = &report.error {
+                reason = format!("{e}; {reason}");
+            }
+            match &continued {
+                Ok(true) => reason.push_str("; continuing in the background"),
+                Err(e) => reason = format!("could not continue in the background: {e}; {reason}"),
+                Ok(false) => {}
+            }
+            let could_not_run = report.error.is_some() || continued.is_err();
+            let status = if could_not_run && !unsubscribe { Status::Failed } else { Status::Success };
+            (status, reason, report.counts, continued == Ok(false) && report.error.is_none())
+        }
+    };
+    let body = req.response(status, &reason, &counts, complete);
+    send_response(s, &req.response_url, body).await?;
+    Ok(json!({ "status": format!("{status:?}"), "reason": reason, "counts": counts }))
+}
+
+/// PUTs the response to the presigned S3 URL, retrying a few times: without it the stack hangs until its timeout.
+async fn send_response(s: &Subscriber, url: &str, body: String) -> Result<(), Error> {
+    let retry = logship::export::retry::RetryPolicy { max_attempts: 4, ..Default::default() };
+    let mut attempt = 0;
+    loop {
+        // The URL is signed for an empty Content-Type: any other value fails the signature.
+        let sent = s.http.put(url).header(reqwest::header::CONTENT_TYPE, "").body(body.clone()).send().await;
+        let error = match sent {
+            Ok(r) if r.status().is_success() => {
+                log("INFO", "custom resource response sent", json!({ "status": r.status().as_u16() }));
+                return Ok(());
+            }
+            Ok(r) => format!("HTTP {}", r.status()),
+            Err(e) => e.to_string(),
+        };
+        attempt += 1;
+        if attempt >= retry.max_attempts {
+            log("ERROR", "custom resource response not sent", json!({ "error": error }));
+            return Err(format!("custom resource response not sent: {error}").into());
+        }
+        tokio::time::sleep(retry.backoff(attempt - 1)).await;
+    }
+}
+
+/// Re-invokes this function asynchronously with the continuation payload.
+async fn continue_later(s: &Subscriber, payload: &str) -> Result<(), String> {
+    let function = s.function.as_deref().ok_or("AWS_LAMBDA_FUNCTION_NAME is not set")?;
+    s.lambda
+        .invoke()
+        .function_name(function)
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(payload.as_bytes()))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("Invoke {function}: {}", DisplayErrorContext(&e)))
+}
+
+fn report_json(report: &BackfillReport, continued: &Result<bool, String>) -> Value {
+    json!({
+        "counts": report.counts,
+        "complete": report.complete(),
+        "continued": continued.as_ref().ok().copied().unwrap_or(false),
+        "error": report.error.as_ref().map(ToString::to_string).or_else(|| continued.as_ref().err().cloned()),
+    })
+}
+
+/// The one place that writes log lines: one JSON object per line on stdout, which Lambda sends to CloudWatch.
+fn log(level: &str, message: &str, fields: Value) {
+    let mut line = json!({ "level": level, "message": message });
+    if let (Some(line), Value::Object(fields)) = (line.as_object_mut(), fields) {
+        line.extend(fields);
+    }
+    println!("{line}");
+}
+
+/// The invocation's deadline less a margin for the group in flight, the response and the continuation: a quarter
+/// of the time, at most 20 s.
+fn deadline(deadline_ms: u64) -> Instant {
+    let remaining = Duration::from_millis(deadline_ms.saturating_sub(now_ms()));
+    let margin = (remaining / 4).min(Duration::from_secs(20));
+    Instant::now() + remaining.saturating_sub(margin)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// CloudWatch Logs through the AWS SDK. The SDK's own retries are off: the engine retries with the project's
+/// backoff and knows which `LimitExceededException` is worth waiting for.
+struct AwsLogs {
+    client: aws_sdk_cloudwatchlogs::Client,
+}
+
+impl AwsLogs {
+    fn new(aws: &aws_config::SdkConfig) -> Self {
+        let config = aws_sdk_cloudwatchlogs::config::Builder::from(aws)
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(CALL_TIMEOUT).build())
+            .build();
+        AwsLogs { client: aws_sdk_cloudwatchlogs::Client::from_conf(config) }
+    }
+}
+
+/// An SDK error as the engine sees it: a service error by its code, a timeout or dropped connection as
+/// `Unavailable` (worth retrying), anything else (credentials, a request that could not be built) as `Other`.
+fn api_error<E, R>(call: &str, err: &SdkError<E, R>) -> ApiError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let code = e.code().unwrap_or("Unknown");
+            ApiError::new(ApiErrorKind::from_code(code), format!("{code}: {}", e.message().unwrap_or_default()))
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            ApiError::new(ApiErrorKind::Unavailable, format!("{call}: {}", DisplayErrorContext(err)))
+        }
+        _ => ApiError::new(ApiErrorKind::Other, format!("{call}: {}", DisplayErrorContext(err))),
+    }
+}
+
+impl LogsApi for AwsLogs {
+    async fn list_groups(&self, prefix: Option<&str>, next_token: Option<&str>) -> Result<GroupPage, ApiError> {
+        let out = self
+            .client
+            .describe_log_groups()
+            .set_log_group_name_prefix(prefix.map(str::to_owned))
+            .set_next_token(next_token.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| api_error("DescribeLogGroups", &e))?;
+        let groups = out
+            .log_groups()
+            .iter()
+            .filter_map(|g| {
+                let name = g.log_group_name()?.to_owned();
+                // `logGroupArn` is the tagging form; the older `arn` ends in `:*`.
+                let arn = g.log_group_arn().or(g.arn().map(|a| a.trim_end_matches(":*")))?.to_owned();
+                Some(LogGroup { name, arn })
+            })
+            .collect();
+        Ok(GroupPage { groups, next_token: out.next_token().map(str::to_owned) })
+    }
+
+    async fn describe_filters(&self, group: &str) -> Result<Vec<SubscriptionFilter>, ApiError> {
+        let out = self
+            .client
+            .describe_subscription_filters()
+            .log_group_name(group)
+            .send()
+            .await
+            .map_err(|e| api_error("DescribeSubscriptionFilters", &e))?;
+        Ok(out
+            .subscription_filters()
+            .iter()
+            .map(|f| SubscriptionFilter {
+                name: f.filter_name().unwrap_or_default().to_owned(),
+                destination_arn: f.destination_arn().unwrap_or_default().to_owned(),
+                filter_pattern: f.filter_pattern().unwrap_or_default().to_owned(),
+                role_arn: f.role_arn().map(str::to_owned),
+            })
+            .collect())
+    }
+
+    async fn put_filter(&self, group: &str, filter: &FilterSpec) -> Result<(), ApiError> {
+        self.client
+            .put_subscription_filter()
+            .log_group_name(group)
+            .filter_name(&filter.name)
+            .filter_pattern(&filter.filter_pattern)
+            .destination_arn(&filter.destination_arn)
+            .set_role_arn(filter.role_arn.clone())
+            .send()
+            .await
+            .map_err(|e| api_error("PutSubscriptionFilter", &e))?;
+        log("INFO", "subscribed", json!({ "group": group, "filter": filter.name }));
+        Ok(())
+    }
+
+    async fn delete_filter(&self, group: &str, filter_name: &str) -> Result<(), ApiError> {
+        self.client
+            .delete_subscription_filter()
+            .log_group_name(group)
+            .filter_name(filter_name)
+            .send()
+            .await
+            .map_err(|e| api_error("DeleteSubscriptionFilter", &e))?;
+        log("INFO", "unsubscribed", json!({ "group": group, "filter": filter_name }));
+        Ok(())
+    }
+
+    /// ListTagsForResource, the current tagging API (ListTagsLogGroup is deprecated).
+    async fn list_tags(&self, group_arn: &str) -> Result<Tags, ApiError> {
+        let out = self
+            .client
+            .list_tags_for_resource()
+            .resource_arn(group_arn)
+            .send()
+            .await
+            .map_err(|e| api_error("ListTagsForResource", &e))?;
+        Ok(out.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_runtime::Context;
+    use serde_json::value::RawValue;
+    use std::collections::HashMap;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+
+    fn fixture(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/subscriber").join(name);
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    fn event(payload: &str) -> LambdaEvent<Box<RawValue>> {
+        let mut context = Context::default();
+        context.deadline = now_ms() + 120_000;
+        LambdaEvent::new(RawValue::from_string(payload.to_owned()).unwrap(), context)
+    }
+
+    fn lookup(vars: &[(&str, String)]) -> Result<Policy, PolicyError> {
+        let map: HashMap<&str, String> = vars.iter().map(|(k, v)| (*k, v.clone())).collect();
+        Policy::from_lookup(|k| map.get(k).cloned())
+    }
+
+    /// A request as a tiny HTTP server saw it.
+    #[derive(Debug)]
+    struct Seen {
+        request_line: String,
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    impl Seen {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        }
+
+        fn json(&self) -> Value {
+            serde_json::from_str(&self.body).unwrap()
+        }
+    }
+
+    /// Stands in for the presigned S3 URL: answers 200 to every request and hands each one over.
+    fn response_server() -> (String, mpsc::Receiver<Seen>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/cfn-response?X-Amz-Signature=abc", listener.local_addr().unwrap());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap();
+                let mut headers = Vec::new();
+                loop {
+                    let mut h = String::new();
+                    reader.read_line(&mut h).unwrap();
+                    let h = h.trim_end();
+                    if h.is_empty() {
+                        break;
+                    }
+                    let (k, v) = h.split_once(':').unwrap();
+                    headers.push((k.trim().to_owned(), v.trim().to_owned()));
+                }
+                let len: usize = headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .map_or(0, |(_, v)| v.parse().unwrap());
+                let mut body = vec![0; len];
+                reader.read_exact(&mut body).unwrap();
+                let mut stream = stream;
+                stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+                let seen = Seen { request_line, headers, body: String::from_utf8(body).unwrap() };
+                if tx.send(seen).is_err() {
+                    return;
+                }
+            }
+        });
+        (url, rx)
+    }
+
+    /// An SDK configuration for an endpoint with dummy credentials: nothing real is ever picked up.
+    fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .endpoint_url(endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_cloudwatchlogs::config::SharedCredentialsProvider::new(
+                aws_sdk_cloudwatchlogs::config::Credentials::new("testing", "testing", None, None, "test"),
+            ))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build()
+    }
+
+    fn custom_resource_request(fixture_name: &str, response_url: &str) -> String {
+        let mut req: Value = serde_json::from_str(&fixture(fixture_name)).unwrap();
+        req["ResponseURL"] = Value::String(response_url.to_owned());
+        req.to_string()
+    }
+
+    /// No AWS needed: with a broken configuration nothing is called, and CloudFormation still gets its answer.
+    #[tokio::test]
+    async fn a_bad_configuration_still_answers_cloudformation() {
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+        let nowhere = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let s = Subscriber::new(&sdk_config(&nowhere), lookup(&[]), None);
+        let (url, seen) = response_server();
+
+        handle(&s, event(&custom_resource_request("custom-resource-create.json", &url))).await.unwrap();
+        let put = seen.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(put.request_line.starts_with("PUT /cfn-response?X-Amz-Signature=abc "), "{}", put.request_line);
+        assert_eq!(put.header("content-type"), Some(""), "the presigned URL is signed for an empty Content-Type");
+        let body = put.json();
+        assert_eq!(body["Status"], "FAILED");
+        assert_eq!(body["PhysicalResourceId"], "logship-backfill");
+        assert_eq!(body["RequestId"], "7c1e2a44-0c8f-4d3e-9b71-3f5a0e6d2c18");
+        let reason = body["Reason"].as_str().unwrap();
+        assert!(reason.contains("LOGSHIP_DESTINATION_ARN is required"), "{reason}");
+
+        // The rollback's Delete must not fail too, or the stack is stuck.
+        handle(&s, event(&custom_resource_request("custom-resource-delete.json", &url))).await.unwrap();
+        let body = seen.recv_timeout(Duration::from_secs(5)).unwrap().json();
+        assert_eq!(body["Status"], "SUCCESS");
+        assert_eq!(body["RequestId"], "a8b2c4d6-e8f0-4a1b-9c3d-5e7f9a1b3c5d");
+
+        let err = handle(&s, event(&fixture("create-log-group.json"))).await.unwrap_err();
+        assert!(err.to_string().contains("LOGSHIP_DESTINATION_ARN is required"), "{err}");
+        let err = handle(&s, event(r#"{"awslogs":{"data":""}}"#)).await.unwrap_err();
+        assert!(err.to_string().starts_with("unrecognised invocation payload"), "{err}");
+        let ignored = handle(&s, event(&fixture("create-log-group-failed.json"))).await.unwrap();
+        assert_eq!(ignored["ignored"], "CreateLogGroup failed (ResourceAlreadyExistsException)");
+    }
+
+    /// A moto account for one test: its own name prefix, an IAM role, the shipper function and a foreign one.
+    struct Moto {
+        endpoint: String,
+        aws: aws_config::SdkConfig,
+        logs: aws_sdk_cloudwatchlogs::Client,
+        id: String,
+        shipper: String,
+        foreign: String,
+    }
+
+    impl Moto {
+        /// `None` when moto is not running and the services are skipped on purpose.
+        async fn start(test: &str) -> Option<Moto> {
+            let Ok(endpoint) = std::env::var("LOGSHIP_TEST_MOTO_ENDPOINT") else {
+                assert!(
+                    std::env::var("LOGSHIP_SKIP_SERVICES").is_ok(),
+                    "LOGSHIP_TEST_MOTO_ENDPOINT is not set: start the services (`make services` or `.ci/services.sh start`)"
+                );
+                return None;
+            };
+            let aws = sdk_config(&endpoint);
+            // moto is shared: every name this test makes carries the process id, a clock reading and the test.
+            let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
+            let id = format!("lsub{}-{nanos}-{test}", std::process::id());
+            let role = create_role(&endpoint, &format!("{id}-role")).await;
+            let lambda = aws_sdk_lambda::Client::new(&aws);
+            let mut arns = Vec::new();
+            for name in [format!("{id}-shipper"), format!("{id}-foreign")] {
+                let out = lambda
+                    .create_function()
+                    .function_name(name)
+                    .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+                    .handler("bootstrap")
+                    .role(&role)
+                    .code(aws_sdk_lambda::types::FunctionCode::builder().zip_file(Blob::new(EMPTY_ZIP)).build())
+                    .send()
+                    .await
+                    .unwrap();
+                arns.push(out.function_arn().unwrap().to_owned());
+            }
+            let logs = aws_sdk_cloudwatchlogs::Client::new(&aws);
+            Some(Moto { endpoint, aws, logs, id, shipper: arns[0].clone(), foreign: arns[1].clone() })
+        }
+
+        fn group(&self, name: &str) -> String {
+            format!("/aws/lambda/{}-{name}", self.id)
+        }
+
+        async fn create_group(&self, name: &str, tags: &[(&str, &str)]) {
+            let mut req = self.logs.create_log_group().log_group_name(name);
+            for (k, v) in tags {
+                req = req.tags(*k, *v);
+            }
+            req.send().await.unwrap();
+        }
+
+        async fn put(&self, group: &str, filter: &str, destination: &str) {
+            self.logs
+                .put_subscription_filter()
+                .log_group_name(group)
+                .filter_name(filter)
+                .filter_pattern("")
+                .destination_arn(destination)
+                .send()
+                .await
+                .unwrap();
+        }
+
+        /// (filter name, destination) of a group's filters, by name.
+        async fn filters(&self, group: &str) -> Vec<(String, String)> {
+            let out = self.logs.describe_subscription_filters().log_group_name(group).send().await.unwrap();
+            let mut f: Vec<(String, String)> = out
+                .subscription_filters()
+                .iter()
+                .map(|f| (f.filter_name().unwrap().to_owned(), f.destination_arn().unwrap().to_owned()))
+                .collect();
+            f.sort();
+            f
+        }
+
+        /// Deletes what the test made, so the shared moto does not keep growing (a failed test leaves its
+        /// uniquely named leftovers, which harm no other run).
+        async fn clean_up(self) {
+            for prefix in
+                [format!("/aws/lambda/{}-", self.id), format!("/custom/{}/", self.id), format!("/other/{}/", self.id)]
+            {
+                loop {
+                    let page = self.logs.describe_log_groups().log_group_name_prefix(&prefix).send().await.unwrap();
+                    if page.log_groups().is_empty() {
+                        break;
+                    }
+                    for g in page.log_groups() {
+                        self.logs.delete_log_group().log_group_name(g.log_group_name().unwrap()).send().await.unwrap();
+                    }
+                }
+            }
+            let lambda = aws_sdk_lambda::Client::new(&self.aws);
+            for arn in [&self.shipper, &self.foreign] {
+                lambda.delete_function().function_name(arn).send().await.unwrap();
+            }
+            iam(&self.endpoint, &format!("Action=DeleteRole&RoleName={}-role", self.id)).await;
+        }
+
+        fn subscriber(&self, vars: &[(&str, String)]) -> Subscriber {
+            let mut all = vec![("LOGSHIP_DESTINATION_ARN", self.shipper.clone())];
+            all.extend(vars.iter().cloned());
+            Subscriber::new(&self.aws, lookup(&all), None)
+        }
+    }
+
+    /// The smallest valid zip archive (an empty one): moto stores the code without running it.
+    const EMPTY_ZIP: &[u8] = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+
+    /// An IAM Query-protocol call: there is no IAM SDK crate in the build for the role moto's CreateFunction wants
+    /// to exist. moto routes by the service in the credential scope.
+    async fn iam(endpoint: &str, params: &str) -> String {
+        reqwest::Client::new()
+            .post(endpoint)
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("Version=2010-05-08&{params}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn create_role(endpoint: &str, name: &str) -> String {
+        let policy = "%7B%22Version%22%3A%222012-10-17%22%7D";
+        let xml = iam(endpoint, &format!("Action=CreateRole&RoleName={name}&AssumeRolePolicyDocument={policy}")).await;
+        let arn = xml.split("<Arn>").nth(1).and_then(|s| s.split("</Arn>").next()).unwrap_or_else(|| panic!("{xml}"));
+        arn.to_owned()
+    }
+
+    fn counts(result: &Value) -> Counts {
+        serde_json::from_value(result["counts"].clone()).unwrap()
+    }
+
+    /// Against a real AWS API emulator (moto server, started by `.ci/services.sh`): a backfill over three pages of
+    /// groups and every kind of group, what CloudWatch Logs holds afterwards, a CreateLogGroup event, an idempotent
+    /// re-run, and unsubscribe.
+    #[tokio::test]
+    async fn backfill_event_rerun_and_unsubscribe_against_moto() {
+        let Some(m) = Moto::start("backfill").await else { return };
+        let plain: Vec<String> = (0..120).map(|i| m.group(&format!("g-{i:03}"))).collect();
+        for g in &plain {
+            m.create_group(g, &[]).await;
+        }
+        let custom: Vec<String> = (0..3).map(|i| format!("/custom/{}/app-{i}", m.id)).collect();
+        let (full, stale, done, one_foreign) =
+            (m.group("full"), m.group("stale"), m.group("done"), m.group("one-foreign"));
+        let (shipper_group, subscriber_group, own_custom) =
+            (m.group("shipper"), m.group("subscriber"), m.group("shipper-custom"));
+        let excluded = [m.group("excluded-0"), m.group("excluded-1")];
+        let outside = format!("/other/{}/x", m.id);
+        for g in custom.iter().chain(&excluded).chain([&full, &stale, &done, &one_foreign, &outside]) {
+            m.create_group(g, &[]).await;
+        }
+        for g in [&shipper_group, &subscriber_group, &own_custom] {
+            m.create_group(g, &[]).await;
+        }
+        m.put(&full, "datadog", &m.foreign).await;
+        m.put(&full, "sumo", &m.foreign).await;
+        m.put(&stale, "logship", &m.foreign).await;
+        m.put(&done, "logship", &m.shipper).await;
+        m.put(&one_foreign, "datadog", &m.foreign).await;
+
+        let s = m.subscriber(&[
+            ("LOGSHIP_INCLUDE_PREFIXES", format!("/aws/lambda/{}-,/custom/{}/", m.id, m.id)),
+            ("LOGSHIP_EXCLUDE_PREFIXES", m.group("excluded-")),
+            ("LOGSHIP_OWN_LOG_GROUPS", own_custom.clone()),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", subscriber_group.clone()),
+        ]);
+        let result = handle(&s, event(r#"{"action":"backfill"}"#)).await.unwrap();
+        assert_eq!(result["complete"], true);
+        let c = counts(&result);
+        assert_eq!((c.subscribed, c.updated, c.already_subscribed, c.failed), (124, 1, 1, 0), "{c:?}");
+        let skipped: Vec<(&str, u64)> = c.skipped.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(skipped, [("excluded", 2), ("filter_limit", 1), ("own_group", 3)]);
+        assert_eq!(c.filter_limited, std::slice::from_ref(&full));
+
+        let ours = ("logship".to_owned(), m.shipper.clone());
+        for g in plain.iter().chain(&custom).chain([&stale, &done]) {
+            assert_eq!(m.filters(g).await, std::slice::from_ref(&ours), "{g}");
+        }
+        assert_eq!(m.filters(&one_foreign).await, [("datadog".to_owned(), m.foreign.clone()), ours.clone()]);
+        assert_eq!(
+            m.filters(&full).await,
+            [("datadog".to_owned(), m.foreign.clone()), ("sumo".to_owned(), m.foreign.clone())],
+            "a full group is never clobbered"
+        );
+        for g in excluded.iter().chain([&shipper_group, &subscriber_group, &own_custom, &outside]) {
+            assert!(m.filters(g).await.is_empty(), "{g} must not be subscribed");
+        }
+
+        // A new group arrives through CloudTrail and EventBridge.
+        let new = m.group("new-from-event");
+        m.create_group(&new, &[]).await;
+        let payload = fixture("create-log-group.json").replace("/aws/lambda/checkout-api", &new);
+        let result = handle(&s, event(&payload)).await.unwrap();
+        assert_eq!(result["outcome"], "subscribed");
+        assert_eq!(m.filters(&new).await, std::slice::from_ref(&ours));
+        // The subscriber's own group being created is skipped before any call.
+        let payload = fixture("create-log-group.json").replace("/aws/lambda/checkout-api", &subscriber_group);
+        let result = handle(&s, event(&payload)).await.unwrap();
+        assert_eq!(result["outcome"], "skipped (own_group)");
+        assert!(m.filters(&subscriber_group).await.is_empty());
+
+        // A re-run changes nothing.
+        let c = counts(&handle(&s, event(r#"{"action":"backfill"}"#)).await.unwrap());
+        assert_eq!((c.subscribed, c.updated, c.already_subscribed, c.failed), (0, 0, 127, 0), "{c:?}");
+
+        // Unsubscribe removes logship's filters and nothing else.
+        let c = counts(&handle(&s, event(r#"{"action":"unsubscribe"}"#)).await.unwrap());
+        assert_eq!((c.removed, c.failed), (127, 0), "{c:?}");
+        for g in plain.iter().chain(&custom).chain([&stale, &done, &new]) {
+            assert!(m.filters(g).await.is_empty(), "{g}");
+        }
+        assert_eq!(m.filters(&one_foreign).await, [("datadog".to_owned(), m.foreign.clone())]);
+        assert_eq!(m.filters(&full).await.len(), 2);
+        m.clean_up().await;
+    }
+
+    /// The CloudFormation resource: Create backfills and answers SUCCESS with the counts; Delete removes and answers.
+    #[tokio::test]
+    async fn custom_resource_create_and_delete_against_moto() {
+        let Some(m) = Moto::start("cfn").await else { return };
+        let groups: Vec<String> = (0..4).map(|i| m.group(&format!("fn-{i}"))).collect();
+        for g in &groups {
+            m.create_group(g, &[]).await;
+        }
+        let full = m.group("full");
+        m.create_group(&full, &[]).await;
+        m.put(&full, "a", &m.foreign).await;
+        m.put(&full, "b", &m.foreign).await;
+        let s = m.subscriber(&[("LOGSHIP_INCLUDE_PREFIXES", format!("/aws/lambda/{}-", m.id))]);
+        let (url, seen) = response_server();
+
+        let result = handle(&s, event(&custom_resource_request("custom-resource-create.json", &url))).await.unwrap();
+        assert_eq!(result["status"], "Success");
+        let put = seen.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(put.request_line.starts_with("PUT "), "{}", put.request_line);
+        assert_eq!(put.header("content-type"), Some(""));
+        let body = put.json();
+        assert_eq!(
+            body,
+            json!({
+                "Status": "SUCCESS",
+                "Reason": "subscribed 4, updated 0, already subscribed 0, removed 0, skipped 1, failed 0",
+                "PhysicalResourceId": "logship-backfill",
+                "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/logship/5b0bd1a0-b7c4-11ef-8f4a-0a8e1c3d5f71",
+                "RequestId": "7c1e2a44-0c8f-4d3e-9b71-3f5a0e6d2c18",
+                "LogicalResourceId": "Backfill",
+                "Data": { "Subscribed": 4, "Updated": 0, "AlreadySubscribed": 0, "Removed": 0, "Skipped": 1, "Failed": 0, "Complete": "true" }
+            })
+        );
+        for g in &groups {
+            assert_eq!(m.filters(g).await, [("logship".to_owned(), m.shipper.clone())], "{g}");
+        }
+
+        handle(&s, event(&custom_resource_request("custom-resource-delete.json", &url))).await.unwrap();
+        let body = seen.recv_timeout(Duration::from_secs(5)).unwrap().json();
+        assert_eq!(body["Status"], "SUCCESS");
+        assert_eq!(body["RequestId"], "a8b2c4d6-e8f0-4a1b-9c3d-5e7f9a1b3c5d");
+        assert_eq!(body["Data"]["Removed"], 4);
+        for g in &groups {
+            assert!(m.filters(g).await.is_empty(), "{g}");
+        }
+        assert_eq!(m.filters(&full).await.len(), 2);
+        m.clean_up().await;
+    }
+
+    /// Tag filters read ListTagsForResource by the group ARN DescribeLogGroups gives.
+    #[tokio::test]
+    async fn tag_filters_against_moto() {
+        let Some(m) = Moto::start("tags").await else { return };
+        let (obs, web, bare) = (m.group("obs"), m.group("web"), m.group("bare"));
+        m.create_group(&obs, &[("team", "obs"), ("env", "prod")]).await;
+        m.create_group(&web, &[("team", "web")]).await;
+        m.create_group(&bare, &[]).await;
+        let s = m.subscriber(&[
+            ("LOGSHIP_INCLUDE_PREFIXES", format!("/aws/lambda/{}-", m.id)),
+            ("LOGSHIP_INCLUDE_TAGS", "team=obs,env".to_owned()),
+        ]);
+        let c = counts(&handle(&s, event(r#"{"action":"backfill"}"#)).await.unwrap());
+        assert_eq!((c.subscribed, c.skipped.get("tags_do_not_match").copied(), c.failed), (1, Some(2), 0), "{c:?}");
+        assert_eq!(m.filters(&obs).await.len(), 1);
+        assert!(m.filters(&web).await.is_empty() && m.filters(&bare).await.is_empty());
+
+        let late = m.group("obs-late");
+        m.create_group(&late, &[("team", "obs"), ("env", "dev")]).await;
+        let payload = fixture("create-log-group.json").replace("/aws/lambda/checkout-api", &late);
+        let result = handle(&s, event(&payload)).await.unwrap();
+        assert_eq!(result["outcome"], "subscribed");
+        m.clean_up().await;
+    }
+}

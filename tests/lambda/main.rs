@@ -1,0 +1,52 @@
+//! The shipper binary as Lambda runs it: a bootstrap process polling a real Runtime API emulator (cargo-lambda's).
+//!
+//! `.ci/services.sh` starts the emulator (`cargo-lambda lambda watch --only-lambda-apis`) next to rotel and moto;
+//! each test declares a function of its own in it, starts the shipper as that function's bootstrap, invokes it
+//! through the emulator's Invoke API with the bundled events, and checks what came back and what was shipped.
+//! [`emulator`] finds the emulator, [`shipper`] runs the bootstrap, [`proxy`] sits between the two (see there for
+//! why), [`invocations`] holds the tests.
+
+// A failed unwrap is how a test helper reports a broken fixture or a missing binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod emulator;
+mod http;
+mod invocations;
+mod proxy;
+// The rotel log parser of the `it` tests, shared rather than written twice; its own test runs here too.
+#[path = "../it/rotel.rs"]
+mod rotel;
+mod shipper;
+
+use std::path::{Path, PathBuf};
+
+/// The bundled fixtures of one folder, sorted (what `rotel.rs` expects of its crate).
+pub fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no fixtures in {}", root.display());
+    files
+}
+
+/// The bytes of `fixtures/PATH`.
+pub fn fixture(path: &str) -> Vec<u8> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path);
+    std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}
+
+/// Whether tests that need the services may skip, the rule `Rotel::require` follows too.
+pub fn skipping_services() -> bool {
+    std::env::var("LOGSHIP_SKIP_SERVICES").is_ok_and(|v| v == "1")
+}
+
+/// A name no other test, and no other run against the same services, uses: TEST, this process, the clock.
+pub fn unique(test: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    // Lambda function names stop at 64 characters: the low 32 bits of the clock are unique enough with the pid.
+    format!("logship-{test}-{}-{:08x}", std::process::id(), nanos as u32)
+}
