@@ -1,24 +1,27 @@
 //! The subscriber Lambda: wiring only — the policy once at cold start, the AWS SDK behind the library's `LogsApi`,
 //! and one handler for CreateLogGroup events, the CloudFormation backfill resource and on-demand runs.
 
-// A Lambda's stdout is its CloudWatch log: the one `log` helper below prints there.
-#![allow(clippy::print_stdout)]
 // The handler's future nests the SDK's deep futures inside the engine's; its layout needs more than the default 128.
 #![recursion_limit = "256"]
+
+mod common;
 
 use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
 use aws_sdk_cloudwatchlogs::config::timeout::TimeoutConfig;
 use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use common::now_ms;
+use lambda_runtime::tracing::{error, info, warn};
+use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
 use logship::subscribe::{
     backfill, remove, subscribe_group, ApiError, ApiErrorKind, BackfillReport, Counts, Cursor, CustomResourceRequest,
-    FilterSpec, GroupOutcome, GroupPage, LogGroup, LogsApi, Policy, PolicyError, Request, RequestType, Status,
-    SubscriptionFilter, Tags,
+    FilterSpec, GroupOutcome, GroupPage, LogGroup, LogsApi, Policy, PolicyError, Request, RequestType, ResponseContext,
+    Status, SubscriptionFilter, Tags,
 };
 use serde_json::{json, Value};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::future::Future;
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// A chain of continuations longer than this is stopped: each link is a full invocation, so this many means
@@ -26,23 +29,51 @@ use tokio::time::Instant;
 const MAX_INVOCATIONS: u32 = 100;
 /// One CloudWatch Logs call may take this long before it is abandoned (and retried by the engine).
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most an invocation keeps back from its deadline for the group in flight, the response and the continuation.
+const MAX_MARGIN: Duration = Duration::from_secs(20);
+
+/// Hands a run's continuation payload to a new invocation of this function, which picks it up where this one
+/// stopped. A seam so the handler can be tested without AWS: a test keeps the payload and runs it itself.
+trait ContinueLater {
+    fn continue_later(&self, payload: String) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// The Lambda way: this function invokes itself asynchronously, so this invocation ends without waiting.
+struct SelfInvoke {
+    lambda: aws_sdk_lambda::Client,
+    /// This function (`AWS_LAMBDA_FUNCTION_NAME`).
+    function: Option<String>,
+}
+
+impl ContinueLater for SelfInvoke {
+    async fn continue_later(&self, payload: String) -> Result<(), String> {
+        let function = self.function.as_deref().ok_or("AWS_LAMBDA_FUNCTION_NAME is not set")?;
+        self.lambda
+            .invoke()
+            .function_name(function)
+            .invocation_type(InvocationType::Event)
+            .payload(Blob::new(payload))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("Invoke {function}: {}", DisplayErrorContext(&e)))
+    }
+}
 
 /// What a cold start builds and every invocation reuses.
-struct Subscriber {
+struct Subscriber<C> {
     /// Kept as a result rather than failing the init: a custom resource request must be answered even when the
     /// configuration is wrong, or the stack waits an hour for a response that never comes.
     policy: Result<Policy, PolicyError>,
     logs: AwsLogs,
-    lambda: aws_sdk_lambda::Client,
+    next: C,
     http: reqwest::Client,
-    /// This function, for continuations (`AWS_LAMBDA_FUNCTION_NAME`).
-    function: Option<String>,
 }
 
-impl Subscriber {
-    fn new(aws: &aws_config::SdkConfig, policy: Result<Policy, PolicyError>, function: Option<String>) -> Self {
+impl<C: ContinueLater> Subscriber<C> {
+    fn new(aws: &aws_config::SdkConfig, policy: Result<Policy, PolicyError>, next: C) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
-        Subscriber { policy, logs: AwsLogs::new(aws), lambda: aws_sdk_lambda::Client::new(aws), http, function }
+        Subscriber { policy, logs: AwsLogs::new(aws), next, http }
     }
 
     fn policy(&self) -> Result<&Policy, String> {
@@ -52,63 +83,143 @@ impl Subscriber {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    common::init_logging();
     let policy = Policy::from_env();
     if let Err(e) = &policy {
-        log("ERROR", "invalid configuration; every request will be refused", json!({ "error": e.to_string() }));
+        error!(error = %e, "invalid configuration; every request will be refused");
     }
     let aws = aws_config::load_from_env().await;
-    let subscriber = Subscriber::new(&aws, policy, std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok());
+    let next = SelfInvoke {
+        lambda: aws_sdk_lambda::Client::new(&aws),
+        function: std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok(),
+    };
+    let subscriber = Subscriber::new(&aws, policy, next);
     let subscriber = &subscriber;
     lambda_runtime::run(service_fn(move |event| handle(subscriber, event))).await
 }
 
+/// Why an invocation failed, as Lambda reports it (`errorType` is what the console, the logs and an asynchronous
+/// invocation's on-failure record show). An error makes Lambda retry an asynchronous event.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// The payload is none of the subscriber's.
+    #[error("{0}")]
+    Unrecognised(String),
+    /// The configuration read at cold start is invalid: nothing can be done until it is fixed.
+    #[error("{0}")]
+    InvalidConfig(String),
+    /// A new group could not be subscribed, or a backfill's listing failed.
+    #[error("{0}")]
+    SubscribeFailed(String),
+    /// An unsubscribe run's listing failed.
+    #[error("{0}")]
+    UnsubscribeFailed(String),
+    /// The run needed another invocation and did not get one (none could be started, no progress, too many).
+    #[error("{0}")]
+    ContinuationFailed(String),
+    /// CloudFormation's response could not be delivered; the retried invocation tries again.
+    #[error("{0}")]
+    ResponseNotSent(String),
+}
+
+impl From<Failure> for Diagnostic {
+    fn from(f: Failure) -> Diagnostic {
+        let (error_type, error_message) = match f {
+            Failure::Unrecognised(m) => ("logship.UnrecognisedEvent", m),
+            Failure::InvalidConfig(m) => ("logship.InvalidConfig", m),
+            Failure::SubscribeFailed(m) => ("logship.SubscribeFailed", m),
+            Failure::UnsubscribeFailed(m) => ("logship.UnsubscribeFailed", m),
+            Failure::ContinuationFailed(m) => ("logship.ContinuationFailed", m),
+            Failure::ResponseNotSent(m) => ("logship.ResponseNotSent", m),
+        };
+        Diagnostic { error_type: error_type.into(), error_message }
+    }
+}
+
 /// One invocation. The result is the counts; an error makes Lambda retry an asynchronous event (a CreateLogGroup
 /// event whose group failed, an on-demand run whose listing failed).
-async fn handle(s: &Subscriber, event: LambdaEvent<Box<serde_json::value::RawValue>>) -> Result<Value, Error> {
-    let deadline = deadline(event.context.deadline);
-    let request = Request::parse(event.payload.get().as_bytes()).inspect_err(|e| {
-        log("ERROR", "unrecognised invocation", json!({ "error": e.to_string() }));
+async fn handle<C: ContinueLater>(
+    s: &Subscriber<C>,
+    event: LambdaEvent<Box<serde_json::value::RawValue>>,
+) -> Result<Value, Failure> {
+    let end = common::deadline(event.context.deadline, Duration::ZERO);
+    // The invocation's whole time, and the part of it the work may use: a quarter is kept back (at most
+    // MAX_MARGIN) for the group in flight, the response and the continuation.
+    let link = end.saturating_duration_since(Instant::now());
+    let deadline = end - (link / 4).min(MAX_MARGIN);
+    let request = Request::parse(event.payload.get().as_bytes()).map_err(|e| {
+        error!(error = %e, "unrecognised invocation");
+        Failure::Unrecognised(e.to_string())
     })?;
     match request {
-        Request::CustomResource(req) => custom_resource(s, &req, deadline).await,
+        Request::CustomResource(req) => custom_resource(s, &req, deadline, link).await,
         Request::CreateLogGroup { group } => {
-            let outcome = subscribe_group(&s.logs, s.policy()?, &group, deadline).await;
-            let failed = matches!(outcome, GroupOutcome::Failed(_));
-            let result = json!({ "group": group, "outcome": outcome.to_string() });
-            log(if failed { "ERROR" } else { "INFO" }, "CreateLogGroup", result.clone());
-            if failed {
-                return Err(format!("{group}: {outcome}").into());
+            let policy = s.policy().map_err(Failure::InvalidConfig)?;
+            let outcome = subscribe_group(&s.logs, policy, &group, deadline).await;
+            if let GroupOutcome::Failed(_) = &outcome {
+                error!(group = %group, outcome = %outcome, "CreateLogGroup");
+                return Err(Failure::SubscribeFailed(format!("{group}: {outcome}")));
             }
-            Ok(result)
+            info!(group = %group, outcome = %outcome, "CreateLogGroup");
+            Ok(json!({ "group": group, "outcome": outcome.to_string() }))
         }
         Request::Ignore { reason } => {
-            log("INFO", "event ignored", json!({ "reason": reason }));
+            info!(reason = %reason, "event ignored");
             Ok(json!({ "ignored": reason }))
         }
-        Request::Backfill { cursor } => on_demand(s, false, cursor.unwrap_or_default(), deadline).await,
-        Request::Unsubscribe { cursor } => on_demand(s, true, cursor.unwrap_or_default(), deadline).await,
+        Request::Backfill { cursor, respond } => {
+            on_demand(s, false, cursor.unwrap_or_default(), respond.as_ref(), deadline).await
+        }
+        Request::Unsubscribe { cursor, respond } => {
+            on_demand(s, true, cursor.unwrap_or_default(), respond.as_ref(), deadline).await
+        }
     }
 }
 
-/// `{"action":"backfill"|"unsubscribe"}` and their continuations.
-async fn on_demand(s: &Subscriber, unsubscribe: bool, cursor: Cursor, deadline: Instant) -> Result<Value, Error> {
-    let policy = s.policy()?;
-    let (report, continued) = run(s, policy, unsubscribe, cursor, deadline).await;
-    let result = report_json(&report, &continued);
-    match (&report.error, &continued) {
-        (Some(e), _) => Err(e.to_string().into()),
-        (None, Err(e)) => Err(e.clone().into()),
-        _ => Ok(result),
+/// `{"action":"backfill"|"unsubscribe"}` and their continuations. A continuation that carries a custom resource
+/// request to answer (`respond`: a Delete that outlived its first invocation) answers it when the run ends here,
+/// however it ends, and then succeeds unless the response could not be sent: a retry would answer twice.
+async fn on_demand<C: ContinueLater>(
+    s: &Subscriber<C>,
+    unsubscribe: bool,
+    cursor: Cursor,
+    respond: Option<&ResponseContext>,
+    deadline: Instant,
+) -> Result<Value, Failure> {
+    let policy = match (s.policy(), respond) {
+        (Ok(policy), _) => policy,
+        (Err(e), None) => return Err(Failure::InvalidConfig(e)),
+        (Err(e), Some(context)) => {
+            let status = if unsubscribe { Status::Success } else { Status::Failed };
+            let reason = format!("{e}; {}", cursor.counts);
+            return answer(s, context, status, reason, &cursor.counts, false).await;
+        }
+    };
+    let (report, continued) = run(s, policy, unsubscribe, cursor, respond, deadline).await;
+    match respond {
+        Some(_) if continued == Ok(true) => Ok(report_json(&report, &continued)),
+        Some(context) => {
+            let (status, reason) = verdict(unsubscribe, &report, &continued);
+            answer(s, context, status, reason, &report.counts, finished(&report, &continued)).await
+        }
+        None => match (&report.error, &continued) {
+            (Some(e), _) if unsubscribe => Err(Failure::UnsubscribeFailed(e.to_string())),
+            (Some(e), _) => Err(Failure::SubscribeFailed(e.to_string())),
+            (None, Err(e)) => Err(Failure::ContinuationFailed(e.clone())),
+            (None, Ok(_)) => Ok(report_json(&report, &continued)),
+        },
     }
 }
 
-/// A backfill or removal from `cursor`, continued in a new invocation when the deadline comes first.
-/// `Ok(true)`: a continuation was started; `Err`: one was needed and could not be.
-async fn run(
-    s: &Subscriber,
+/// A backfill or removal from `cursor`, continued in a new invocation when the deadline comes first; a
+/// continuation carries `respond` along. `Ok(true)`: a continuation was started; `Err`: one was needed and could
+/// not be.
+async fn run<C: ContinueLater>(
+    s: &Subscriber<C>,
     policy: &Policy,
     unsubscribe: bool,
     cursor: Cursor,
+    respond: Option<&ResponseContext>,
     deadline: Instant,
 ) -> (BackfillReport, Result<bool, String>) {
     let start = cursor.clone();
@@ -119,22 +230,38 @@ async fn run(
     };
     let continued = match &report.next {
         None => Ok(false),
-        Some(next) if next.same_position(&start) => Err("no group could be done before the deadline".to_owned()),
+        // First: once CloudFormation stops waiting it fails the operation, however far the run got.
+        Some(_) if respond.is_some_and(|r| r.expired(now_ms())) => {
+            Err("CloudFormation's wait for the response is nearly over, so the run stops here (groups not reached \
+             keep logship's filter)"
+                .to_owned())
+        }
         Some(next) if next.invocations >= MAX_INVOCATIONS => {
             Err(format!("stopped after {MAX_INVOCATIONS} invocations without finishing"))
         }
-        Some(next) => continue_later(s, &Request::continuation(unsubscribe, next)).await.map(|()| true),
+        Some(next) if next.same_position(&start) => Err("no group could be done before the deadline".to_owned()),
+        Some(next) => s.next.continue_later(Request::continuation(unsubscribe, next, respond)).await.map(|()| true),
     };
-    let what = if unsubscribe { "unsubscribe" } else { "backfill" };
-    let level = if report.error.is_some() || continued.is_err() || report.counts.failed > 0 { "ERROR" } else { "INFO" };
-    log(level, what, report_json(&report, &continued));
+    let action = if unsubscribe { "unsubscribe" } else { "backfill" };
+    let counts = json!(report.counts);
+    let error = report.error.as_ref().map(ToString::to_string).or_else(|| continued.as_ref().err().cloned());
+    let (complete, more) = (report.complete(), continued == Ok(true));
+    if error.is_some() || report.counts.failed > 0 {
+        error!(action, counts = %counts, complete, continued = more, error, "{action}");
+    } else {
+        info!(action, counts = %counts, complete, continued = more, "{action}");
+    }
     (report, continued)
 }
 
-/// The backfill resource. Every path ends in a response to CloudFormation: SUCCESS when the run worked (groups that
-/// failed are counted in `Data`), FAILED only when it could not run. Delete always answers SUCCESS: a FAILED delete
-/// leaves a stack that can be neither deleted nor rolled back.
-async fn custom_resource(s: &Subscriber, req: &CustomResourceRequest, deadline: Instant) -> Result<Value, Error> {
+/// The backfill resource. Every path ends in a response to CloudFormation, sent here or, for a Delete that needs
+/// more invocations, by the invocation that ends the removal.
+async fn custom_resource<C: ContinueLater>(
+    s: &Subscriber<C>,
+    req: &CustomResourceRequest,
+    deadline: Instant,
+    link: Duration,
+) -> Result<Value, Failure> {
     let none = Counts::default();
     let (status, reason, counts, complete) = match (&req.request_type, s.policy()) {
         (RequestType::Other(kind), _) => (Status::Failed, format!("unsupported RequestType {kind:?}"), none, true),
@@ -145,28 +272,65 @@ async fn custom_resource(s: &Subscriber, req: &CustomResourceRequest, deadline: 
         (RequestType::Create | RequestType::Update, Err(e)) => (Status::Failed, e, none, true),
         (request_type, Ok(policy)) => {
             let unsubscribe = *request_type == RequestType::Delete;
-            let (report, continued) = run(s, policy, unsubscribe, Cursor::default(), deadline).await;
-            let mut reason = report.counts.to_string();
-            if let Some(e) = &report.error {
-                reason = format!("{e}; {reason}");
+            // CloudFormation deletes this function and its role as soon as a Delete is answered, which would end a
+            // removal going on in the background and leave filters behind. So a Delete is answered only when its
+            // removal is done: each continuation carries the request's return address, and the invocation that
+            // ends the chain answers. The budget is CloudFormation's wait for a response (an hour unless the
+            // resource sets ServiceTimeout): no continuation is started that could not answer within it. Create
+            // and Update answer at once with the counts so far and continue in the background; the function stays.
+            let respond = unsubscribe.then(|| req.response_context(Some(req.respond_by_ms(now_ms(), link))));
+            let (report, continued) = run(s, policy, unsubscribe, Cursor::default(), respond.as_ref(), deadline).await;
+            if respond.is_some() && continued == Ok(true) {
+                info!(request_id = %req.request_id, "Delete continues in another invocation, which will answer");
+                return Ok(report_json(&report, &continued));
             }
-            match &continued {
-                Ok(true) => reason.push_str("; continuing in the background"),
-                Err(e) => reason = format!("could not continue in the background: {e}; {reason}"),
-                Ok(false) => {}
-            }
-            let could_not_run = report.error.is_some() || continued.is_err();
-            let status = if could_not_run && !unsubscribe { Status::Failed } else { Status::Success };
-            (status, reason, report.counts, continued == Ok(false) && report.error.is_none())
+            let (status, reason) = verdict(unsubscribe, &report, &continued);
+            let complete = finished(&report, &continued);
+            (status, reason, report.counts, complete)
         }
     };
-    let body = req.response(status, &reason, &counts, complete);
-    send_response(s, &req.response_url, body).await?;
+    answer(s, &req.response_context(None), status, reason, &counts, complete).await
+}
+
+/// The response to a run's custom resource request: SUCCESS when the run worked (groups that failed are counted in
+/// `Data`), FAILED only when a backfill could not run. A Delete always answers SUCCESS: a FAILED delete leaves a
+/// stack that can be neither deleted nor rolled back.
+fn verdict(unsubscribe: bool, report: &BackfillReport, continued: &Result<bool, String>) -> (Status, String) {
+    let mut reason = report.counts.to_string();
+    if let Some(e) = &report.error {
+        reason = format!("{e}; {reason}");
+    }
+    match continued {
+        Ok(true) => reason.push_str("; continuing in the background"),
+        Err(e) => reason = format!("could not continue in the background: {e}; {reason}"),
+        Ok(false) => {}
+    }
+    let could_not_run = report.error.is_some() || continued.is_err();
+    let status = if could_not_run && !unsubscribe { Status::Failed } else { Status::Success };
+    (status, reason)
+}
+
+/// Whether the run is over and did everything it set out to.
+fn finished(report: &BackfillReport, continued: &Result<bool, String>) -> bool {
+    *continued == Ok(false) && report.error.is_none()
+}
+
+/// Sends the one response to a custom resource request; the invocation's result says what was sent.
+async fn answer<C: ContinueLater>(
+    s: &Subscriber<C>,
+    to: &ResponseContext,
+    status: Status,
+    reason: String,
+    counts: &Counts,
+    complete: bool,
+) -> Result<Value, Failure> {
+    let body = to.response(status, &reason, counts, complete);
+    send_response(s, &to.response_url, body).await?;
     Ok(json!({ "status": format!("{status:?}"), "reason": reason, "counts": counts }))
 }
 
 /// PUTs the response to the presigned S3 URL, retrying a few times: without it the stack hangs until its timeout.
-async fn send_response(s: &Subscriber, url: &str, body: String) -> Result<(), Error> {
+async fn send_response<C: ContinueLater>(s: &Subscriber<C>, url: &str, body: String) -> Result<(), Failure> {
     let retry = logship::export::retry::RetryPolicy { max_attempts: 4, ..Default::default() };
     let mut attempt = 0;
     loop {
@@ -174,7 +338,7 @@ async fn send_response(s: &Subscriber, url: &str, body: String) -> Result<(), Er
         let sent = s.http.put(url).header(reqwest::header::CONTENT_TYPE, "").body(body.clone()).send().await;
         let error = match sent {
             Ok(r) if r.status().is_success() => {
-                log("INFO", "custom resource response sent", json!({ "status": r.status().as_u16() }));
+                info!(status = r.status().as_u16(), "custom resource response sent");
                 return Ok(());
             }
             Ok(r) => format!("HTTP {}", r.status()),
@@ -182,25 +346,12 @@ async fn send_response(s: &Subscriber, url: &str, body: String) -> Result<(), Er
         };
         attempt += 1;
         if attempt >= retry.max_attempts {
-            log("ERROR", "custom resource response not sent", json!({ "error": error }));
-            return Err(format!("custom resource response not sent: {error}").into());
+            error!(error = %error, attempts = attempt, "custom resource response not sent");
+            return Err(Failure::ResponseNotSent(format!("custom resource response not sent: {error}")));
         }
+        warn!(error = %error, attempt, "custom resource response failed; retrying");
         tokio::time::sleep(retry.backoff(attempt - 1)).await;
     }
-}
-
-/// Re-invokes this function asynchronously with the continuation payload.
-async fn continue_later(s: &Subscriber, payload: &str) -> Result<(), String> {
-    let function = s.function.as_deref().ok_or("AWS_LAMBDA_FUNCTION_NAME is not set")?;
-    s.lambda
-        .invoke()
-        .function_name(function)
-        .invocation_type(InvocationType::Event)
-        .payload(Blob::new(payload.as_bytes()))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("Invoke {function}: {}", DisplayErrorContext(&e)))
 }
 
 fn report_json(report: &BackfillReport, continued: &Result<bool, String>) -> Value {
@@ -210,27 +361,6 @@ fn report_json(report: &BackfillReport, continued: &Result<bool, String>) -> Val
         "continued": continued.as_ref().ok().copied().unwrap_or(false),
         "error": report.error.as_ref().map(ToString::to_string).or_else(|| continued.as_ref().err().cloned()),
     })
-}
-
-/// The one place that writes log lines: one JSON object per line on stdout, which Lambda sends to CloudWatch.
-fn log(level: &str, message: &str, fields: Value) {
-    let mut line = json!({ "level": level, "message": message });
-    if let (Some(line), Value::Object(fields)) = (line.as_object_mut(), fields) {
-        line.extend(fields);
-    }
-    println!("{line}");
-}
-
-/// The invocation's deadline less a margin for the group in flight, the response and the continuation: a quarter
-/// of the time, at most 20 s.
-fn deadline(deadline_ms: u64) -> Instant {
-    let remaining = Duration::from_millis(deadline_ms.saturating_sub(now_ms()));
-    let margin = (remaining / 4).min(Duration::from_secs(20));
-    Instant::now() + remaining.saturating_sub(margin)
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// CloudWatch Logs through the AWS SDK. The SDK's own retries are off: the engine retries with the project's
@@ -323,7 +453,7 @@ impl LogsApi for AwsLogs {
             .send()
             .await
             .map_err(|e| api_error("PutSubscriptionFilter", &e))?;
-        log("INFO", "subscribed", json!({ "group": group, "filter": filter.name }));
+        info!(group, filter = %filter.name, "subscribed");
         Ok(())
     }
 
@@ -335,7 +465,7 @@ impl LogsApi for AwsLogs {
             .send()
             .await
             .map_err(|e| api_error("DeleteSubscriptionFilter", &e))?;
-        log("INFO", "unsubscribed", json!({ "group": group, "filter": filter_name }));
+        info!(group, filter = filter_name, "unsubscribed");
         Ok(())
     }
 
@@ -360,7 +490,10 @@ mod tests {
     use std::collections::HashMap;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
-    use std::sync::mpsc;
+    use std::sync::{mpsc, Mutex};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    const SHIPPER: &str = "arn:aws:lambda:eu-west-1:123456789012:function:logship-shipper";
 
     fn fixture(name: &str) -> String {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/subscriber").join(name);
@@ -368,9 +501,40 @@ mod tests {
     }
 
     fn event(payload: &str) -> LambdaEvent<Box<RawValue>> {
+        event_until(payload, now_ms() + 120_000)
+    }
+
+    /// An invocation with its deadline at `deadline_ms`; `now_ms()` leaves no time, so a run does one group and
+    /// hands back a cursor.
+    fn event_until(payload: &str, deadline_ms: u64) -> LambdaEvent<Box<RawValue>> {
         let mut context = Context::default();
-        context.deadline = now_ms() + 120_000;
+        context.deadline = deadline_ms;
         LambdaEvent::new(RawValue::from_string(payload.to_owned()).unwrap(), context)
+    }
+
+    /// Keeps the continuation payloads instead of invoking anything: the test runs them itself.
+    #[derive(Default)]
+    struct Kept(Mutex<Vec<String>>);
+
+    impl ContinueLater for Kept {
+        async fn continue_later(&self, payload: String) -> Result<(), String> {
+            self.0.lock().unwrap().push(payload);
+            Ok(())
+        }
+    }
+
+    impl Kept {
+        fn take(&self) -> Vec<String> {
+            std::mem::take(&mut *self.0.lock().unwrap())
+        }
+    }
+
+    /// An endpoint nothing listens on: every call fails at once.
+    fn closed_endpoint() -> String {
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        url
     }
 
     fn lookup(vars: &[(&str, String)]) -> Result<Policy, PolicyError> {
@@ -396,7 +560,8 @@ mod tests {
         }
     }
 
-    /// Stands in for the presigned S3 URL: answers 200 to every request and hands each one over.
+    /// Stands in for the presigned S3 URL: answers 200 to every request and hands each one over before answering,
+    /// so once the handler returns, `try_recv` sees every response it sent.
     fn response_server() -> (String, mpsc::Receiver<Seen>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/cfn-response?X-Amz-Signature=abc", listener.local_addr().unwrap());
@@ -423,12 +588,12 @@ mod tests {
                     .map_or(0, |(_, v)| v.parse().unwrap());
                 let mut body = vec![0; len];
                 reader.read_exact(&mut body).unwrap();
-                let mut stream = stream;
-                stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
                 let seen = Seen { request_line, headers, body: String::from_utf8(body).unwrap() };
                 if tx.send(seen).is_err() {
                     return;
                 }
+                let mut stream = stream;
+                stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
             }
         });
         (url, rx)
@@ -455,10 +620,7 @@ mod tests {
     /// No AWS needed: with a broken configuration nothing is called, and CloudFormation still gets its answer.
     #[tokio::test]
     async fn a_bad_configuration_still_answers_cloudformation() {
-        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
-        let nowhere = format!("http://{}", closed.local_addr().unwrap());
-        drop(closed);
-        let s = Subscriber::new(&sdk_config(&nowhere), lookup(&[]), None);
+        let s = Subscriber::new(&sdk_config(&closed_endpoint()), lookup(&[]), Kept::default());
         let (url, seen) = response_server();
 
         handle(&s, event(&custom_resource_request("custom-resource-create.json", &url))).await.unwrap();
@@ -484,6 +646,87 @@ mod tests {
         assert!(err.to_string().starts_with("unrecognised invocation payload"), "{err}");
         let ignored = handle(&s, event(&fixture("create-log-group-failed.json"))).await.unwrap();
         assert_eq!(ignored["ignored"], "CreateLogGroup failed (ResourceAlreadyExistsException)");
+    }
+
+    fn delete_request(response_url: &str) -> CustomResourceRequest {
+        let payload = custom_resource_request("custom-resource-delete.json", response_url);
+        match Request::parse(payload.as_bytes()).unwrap() {
+            Request::CustomResource(req) => req,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// No AWS needed: a Delete's continuation that cannot go on answers CloudFormation itself, once, SUCCESS, with
+    /// the counts of the whole chain, whichever way it stops. CloudWatch Logs is unreachable and the deadline has
+    /// passed, so no invocation gets anything done.
+    #[tokio::test]
+    async fn a_delete_continuation_that_cannot_go_on_answers_once() {
+        let policy = lookup(&[("LOGSHIP_DESTINATION_ARN", SHIPPER.to_owned())]);
+        let s = Subscriber::new(&sdk_config(&closed_endpoint()), policy, Kept::default());
+        let (url, seen) = response_server();
+        let delete = delete_request(&url);
+        let mut chain = Cursor { next_token: Some("page-2".into()), offset: 4, invocations: 5, ..Cursor::default() };
+        for i in 0..7 {
+            chain.counts.record(&format!("/aws/lambda/fn-{i}"), &GroupOutcome::Removed);
+        }
+        chain.counts.record("/aws/lambda/odd", &GroupOutcome::Failed("AccessDeniedException: no".into()));
+        let last_link = Cursor { invocations: MAX_INVOCATIONS - 1, ..chain.clone() };
+
+        let cases = [
+            (&chain, Some(1), "CloudFormation's wait for the response is nearly over"),
+            (&last_link, None, "stopped after 100 invocations without finishing"),
+            (&chain, None, "no group could be done before the deadline"),
+        ];
+        for (cursor, respond_by_ms, why) in cases {
+            let payload = Request::continuation(true, cursor, Some(&delete.response_context(respond_by_ms)));
+            let result = handle(&s, event_until(&payload, now_ms())).await.unwrap();
+            assert_eq!(result["status"], "Success", "{why}");
+            assert!(s.next.take().is_empty(), "{why}: nothing continued");
+            let body = seen.try_recv().unwrap().json();
+            assert!(seen.try_recv().is_err(), "{why}: exactly one response");
+            let reason = body["Reason"].as_str().unwrap();
+            assert!(reason.starts_with(&format!("could not continue in the background: {why}")), "{reason}");
+            assert_eq!(body["Status"], "SUCCESS");
+            assert_eq!(body["RequestId"], "a8b2c4d6-e8f0-4a1b-9c3d-5e7f9a1b3c5d");
+            assert_eq!(body["PhysicalResourceId"], "logship-backfill");
+            assert_eq!(body["LogicalResourceId"], "Backfill");
+            assert_eq!(
+                body["Data"],
+                json!({ "Subscribed": 0, "Updated": 0, "AlreadySubscribed": 0, "Removed": 7, "Skipped": 0, "Failed": 1, "Complete": "false" })
+            );
+        }
+
+        // Even a configuration gone bad mid-chain gets the Delete its answer.
+        let broken = Subscriber::new(&sdk_config(&closed_endpoint()), lookup(&[]), Kept::default());
+        let payload = Request::continuation(true, &chain, Some(&delete.response_context(None)));
+        handle(&broken, event(&payload)).await.unwrap();
+        let body = seen.try_recv().unwrap().json();
+        assert!(seen.try_recv().is_err(), "exactly one response");
+        assert_eq!((&body["Status"], &body["Data"]["Removed"]), (&json!("SUCCESS"), &json!(7)), "{body}");
+        assert!(body["Reason"].as_str().unwrap().contains("LOGSHIP_DESTINATION_ARN is required"), "{body}");
+    }
+
+    /// Each failure names its `errorType`, the way Lambda reports it.
+    #[tokio::test]
+    async fn failures_name_their_error_type() {
+        let nowhere = sdk_config(&closed_endpoint());
+        let broken = Subscriber::new(&nowhere, lookup(&[]), Kept::default());
+        let s = Subscriber::new(&nowhere, lookup(&[("LOGSHIP_DESTINATION_ARN", SHIPPER.to_owned())]), Kept::default());
+        let unanswerable = custom_resource_request("custom-resource-create.json", &closed_endpoint());
+        let cases = [
+            (&broken, r#"{"awslogs":{"data":""}}"#.to_owned(), "logship.UnrecognisedEvent", "unrecognised"),
+            (&broken, fixture("create-log-group.json"), "logship.InvalidConfig", "LOGSHIP_DESTINATION_ARN"),
+            (&broken, r#"{"action":"backfill"}"#.to_owned(), "logship.InvalidConfig", "LOGSHIP_DESTINATION_ARN"),
+            (&s, fixture("create-log-group.json"), "logship.SubscribeFailed", "/aws/lambda/checkout-api: failed"),
+            (&s, r#"{"action":"unsubscribe"}"#.to_owned(), "logship.ContinuationFailed", "no group could be done"),
+            (&broken, unanswerable, "logship.ResponseNotSent", "custom resource response not sent"),
+        ];
+        for (subscriber, payload, error_type, message) in cases {
+            let err = handle(subscriber, event_until(&payload, now_ms())).await.unwrap_err();
+            let diagnostic = Diagnostic::from(err);
+            assert_eq!(diagnostic.error_type, error_type, "{payload}");
+            assert!(diagnostic.error_message.contains(message), "{payload}: {}", diagnostic.error_message);
+        }
     }
 
     /// A moto account for one test: its own name prefix, an IAM role, the shipper function and a foreign one.
@@ -589,10 +832,10 @@ mod tests {
             iam(&self.endpoint, &format!("Action=DeleteRole&RoleName={}-role", self.id)).await;
         }
 
-        fn subscriber(&self, vars: &[(&str, String)]) -> Subscriber {
+        fn subscriber(&self, vars: &[(&str, String)]) -> Subscriber<Kept> {
             let mut all = vec![("LOGSHIP_DESTINATION_ARN", self.shipper.clone())];
             all.extend(vars.iter().cloned());
-            Subscriber::new(&self.aws, lookup(&all), None)
+            Subscriber::new(&self.aws, lookup(&all), Kept::default())
         }
     }
 
@@ -760,6 +1003,69 @@ mod tests {
             assert!(m.filters(g).await.is_empty(), "{g}");
         }
         assert_eq!(m.filters(&full).await.len(), 2);
+        m.clean_up().await;
+    }
+
+    /// A Delete whose removal outlives its invocation leaves the answer to the chain: no response until the
+    /// continuation that finishes sends exactly one SUCCESS with the whole chain's counts. Every invocation but
+    /// the last has no time left, so each removes one group and hands on.
+    #[tokio::test]
+    async fn a_delete_that_outlives_its_invocation_answers_once_done_against_moto() {
+        let Some(m) = Moto::start("chain").await else { return };
+        let groups: Vec<String> = (0..4).map(|i| m.group(&format!("fn-{i}"))).collect();
+        for g in &groups {
+            m.create_group(g, &[]).await;
+            m.put(g, "logship", &m.shipper).await;
+        }
+        let foreign = m.group("z-foreign");
+        m.create_group(&foreign, &[]).await;
+        m.put(&foreign, "datadog", &m.foreign).await;
+        let s = m.subscriber(&[("LOGSHIP_INCLUDE_PREFIXES", format!("/aws/lambda/{}-", m.id))]);
+        let (url, seen) = response_server();
+
+        let delete = custom_resource_request("custom-resource-delete.json", &url);
+        let result = handle(&s, event_until(&delete, now_ms())).await.unwrap();
+        assert_eq!(result["continued"], true, "{result}");
+        assert!(seen.try_recv().is_err(), "a Delete still removing filters must not answer");
+        let payloads = s.next.take();
+        assert_eq!(payloads.len(), 1, "{payloads:?}");
+        let first: Value = serde_json::from_str(&payloads[0]).unwrap();
+        assert_eq!(first["action"], "unsubscribe");
+        assert_eq!(first["cursor"]["counts"]["removed"], 1);
+        assert_eq!(first["respond"]["ResponseURL"], url.as_str());
+        assert_eq!(first["respond"]["RequestId"], "a8b2c4d6-e8f0-4a1b-9c3d-5e7f9a1b3c5d");
+        assert!(first["respond"]["RespondByMs"].as_u64().unwrap() > now_ms(), "{first}");
+
+        let result = handle(&s, event_until(&payloads[0], now_ms())).await.unwrap();
+        assert_eq!(result["continued"], true, "{result}");
+        assert!(seen.try_recv().is_err(), "a continuation that continues must not answer");
+        let payloads = s.next.take();
+        assert_eq!(payloads.len(), 1, "{payloads:?}");
+        let second: Value = serde_json::from_str(&payloads[0]).unwrap();
+        assert_eq!(second["respond"], first["respond"], "the return address is handed on unchanged");
+
+        let result = handle(&s, event(&payloads[0])).await.unwrap();
+        assert_eq!(result["status"], "Success", "{result}");
+        assert!(s.next.take().is_empty());
+        let put = seen.try_recv().unwrap();
+        assert!(seen.try_recv().is_err(), "exactly one response");
+        assert!(put.request_line.starts_with("PUT /cfn-response?X-Amz-Signature=abc "), "{}", put.request_line);
+        assert_eq!(
+            put.json(),
+            json!({
+                "Status": "SUCCESS",
+                "Reason": "subscribed 0, updated 0, already subscribed 0, removed 4, skipped 1, failed 0",
+                "PhysicalResourceId": "logship-backfill",
+                "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/logship/5b0bd1a0-b7c4-11ef-8f4a-0a8e1c3d5f71",
+                "RequestId": "a8b2c4d6-e8f0-4a1b-9c3d-5e7f9a1b3c5d",
+                "LogicalResourceId": "Backfill",
+                "Data": { "Subscribed": 0, "Updated": 0, "AlreadySubscribed": 0, "Removed": 4, "Skipped": 1, "Failed": 0, "Complete": "true" }
+            })
+        );
+        for g in &groups {
+            assert!(m.filters(g).await.is_empty(), "{g}");
+        }
+        assert_eq!(m.filters(&foreign).await, [("datadog".to_owned(), m.foreign.clone())]);
         m.clean_up().await;
     }
 

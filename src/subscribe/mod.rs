@@ -12,7 +12,7 @@ pub mod request;
 pub use engine::{backfill, remove, subscribe_group, BackfillReport, Counts, Cursor, GroupOutcome, RunError};
 pub use plan::{plan, plan_removal, screen, Action, Removal, SkipReason};
 pub use policy::{Destination, Policy, PolicyError, TagFilter};
-pub use request::{CustomResourceRequest, Request, RequestError, RequestType, Status};
+pub use request::{CustomResourceRequest, Request, RequestError, RequestType, ResponseContext, Status};
 
 use std::collections::BTreeMap;
 use std::future::Future;

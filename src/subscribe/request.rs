@@ -4,12 +4,20 @@
 use crate::subscribe::engine::{clip, Counts, Cursor};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer, Serialize};
+use sonic_rs::JsonValueTrait;
+use std::time::Duration;
 
 /// The `PhysicalResourceId` the backfill resource reports when the request carries none (on Create). Stable, so an
 /// Update is never taken for a replacement, which would make CloudFormation delete the "old" resource.
 pub const PHYSICAL_RESOURCE_ID: &str = "logship-backfill";
 /// CloudFormation takes a response of at most 4096 bytes; the reason is the only part that can grow.
 const MAX_REASON_LEN: usize = 1024;
+/// How long CloudFormation waits for a custom resource's response when the resource sets no `ServiceTimeout`
+/// (also the most it may set). Past it the operation fails, and a failed Delete leaves the stack stuck: a Delete
+/// whose removal takes several invocations has this long, in all, to answer.
+pub const CLOUDFORMATION_WAIT: Duration = Duration::from_secs(3600);
+/// Kept back from that wait for a continuation's time in Lambda's asynchronous queue and for the response itself.
+const RESPONSE_SLACK: Duration = Duration::from_secs(60);
 
 /// What an invocation asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,10 +34,13 @@ pub enum Request {
     /// `{"action":"backfill"}`, or its continuation with a cursor.
     Backfill {
         cursor: Option<Cursor>,
+        /// A custom resource request the run must answer when it ends (see [`ResponseContext`]).
+        respond: Option<ResponseContext>,
     },
     /// `{"action":"unsubscribe"}`: remove logship's filters, or continue doing so.
     Unsubscribe {
         cursor: Option<Cursor>,
+        respond: Option<ResponseContext>,
     },
 }
 
@@ -86,6 +97,9 @@ struct ActionRequest {
     action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cursor: Option<Cursor>,
+    /// Absent from on-demand runs, and from every continuation written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    respond: Option<ResponseContext>,
 }
 
 impl Request {
@@ -105,8 +119,8 @@ impl Request {
         if let Some(action) = probe.action {
             let req: ActionRequest = sonic_rs::from_slice(payload).map_err(malformed("action request"))?;
             return match action.as_str() {
-                "backfill" => Ok(Request::Backfill { cursor: req.cursor }),
-                "unsubscribe" => Ok(Request::Unsubscribe { cursor: req.cursor }),
+                "backfill" => Ok(Request::Backfill { cursor: req.cursor, respond: req.respond }),
+                "unsubscribe" => Ok(Request::Unsubscribe { cursor: req.cursor, respond: req.respond }),
                 _ => Err(RequestError::UnknownAction(action)),
             };
         }
@@ -131,10 +145,11 @@ impl Request {
         Err(RequestError::Unrecognised)
     }
 
-    /// The payload that continues a backfill (or removal) from `cursor` in a new invocation.
-    pub fn continuation(unsubscribe: bool, cursor: &Cursor) -> String {
+    /// The payload that continues a backfill (or removal) from `cursor` in a new invocation; with `respond`, the
+    /// custom resource request that the invocation ending the run answers.
+    pub fn continuation(unsubscribe: bool, cursor: &Cursor, respond: Option<&ResponseContext>) -> String {
         let action = if unsubscribe { "unsubscribe" } else { "backfill" };
-        let req = ActionRequest { action: action.to_owned(), cursor: Some(cursor.clone()) };
+        let req = ActionRequest { action: action.to_owned(), cursor: Some(cursor.clone()), respond: respond.cloned() };
         sonic_rs::to_string(&req).unwrap_or_default()
     }
 }
@@ -217,6 +232,65 @@ struct ResponseData {
 }
 
 impl CustomResourceRequest {
+    /// The JSON body to PUT to `ResponseURL`. `reason` is cut to keep the body within CloudFormation's 4 KB.
+    pub fn response(&self, status: Status, reason: &str, counts: &Counts, complete: bool) -> String {
+        self.response_context(None).response(status, reason, counts, complete)
+    }
+
+    /// What another invocation needs to answer this request, with the time by which it must stop continuing
+    /// (see [`CustomResourceRequest::respond_by_ms`]).
+    pub fn response_context(&self, respond_by_ms: Option<u64>) -> ResponseContext {
+        ResponseContext {
+            response_url: self.response_url.clone(),
+            stack_id: self.stack_id.clone(),
+            request_id: self.request_id.clone(),
+            logical_resource_id: self.logical_resource_id.clone(),
+            physical_resource_id: self.physical_resource_id.clone(),
+            respond_by_ms,
+        }
+    }
+
+    /// How long CloudFormation waits for the response: the resource's `ServiceTimeout` property (seconds, which
+    /// CloudFormation hands over with the other properties), else [`CLOUDFORMATION_WAIT`].
+    pub fn service_timeout(&self) -> Duration {
+        let property = self.resource_properties.as_ref().and_then(|p| p.get("ServiceTimeout"));
+        let seconds = property.and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())));
+        seconds.map_or(CLOUDFORMATION_WAIT, |s| Duration::from_secs(s.max(1)).min(CLOUDFORMATION_WAIT))
+    }
+
+    /// The last moment (epoch milliseconds) a run answering this request, received at `received_ms`, may start
+    /// another invocation of `link` (the function's time per invocation): that invocation still answers before
+    /// CloudFormation stops waiting. `received_ms` itself when no continuation fits.
+    pub fn respond_by_ms(&self, received_ms: u64, link: Duration) -> u64 {
+        let spare = self.service_timeout().saturating_sub(link).saturating_sub(RESPONSE_SLACK);
+        received_ms.saturating_add(u64::try_from(spare.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// A custom resource request's return address, carried in the continuation payload (`"respond"`) of a run the
+/// request is waiting on: the invocation that ends the run sends the one response. Named as in the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResponseContext {
+    #[serde(rename = "ResponseURL")]
+    pub response_url: String,
+    pub stack_id: String,
+    pub request_id: String,
+    pub logical_resource_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub physical_resource_id: Option<String>,
+    /// Epoch milliseconds after which no further invocation is started: the run answers instead, complete or not,
+    /// because CloudFormation fails the operation once its wait is over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respond_by_ms: Option<u64>,
+}
+
+impl ResponseContext {
+    /// Whether the run must answer now rather than continue.
+    pub fn expired(&self, now_ms: u64) -> bool {
+        self.respond_by_ms.is_some_and(|t| now_ms >= t)
+    }
+
     /// The JSON body to PUT to `ResponseURL`. `reason` is cut to keep the body within CloudFormation's 4 KB.
     pub fn response(&self, status: Status, reason: &str, counts: &Counts, complete: bool) -> String {
         let reason = clip(reason, MAX_REASON_LEN);
@@ -313,21 +387,95 @@ mod tests {
 
     #[test]
     fn on_demand_actions_and_their_continuations() {
-        assert_eq!(Request::parse(br#"{"action":"backfill"}"#).unwrap(), Request::Backfill { cursor: None });
-        assert_eq!(Request::parse(br#"{"action":"unsubscribe"}"#).unwrap(), Request::Unsubscribe { cursor: None });
+        assert_eq!(
+            Request::parse(br#"{"action":"backfill"}"#).unwrap(),
+            Request::Backfill { cursor: None, respond: None }
+        );
+        assert_eq!(
+            Request::parse(br#"{"action":"unsubscribe"}"#).unwrap(),
+            Request::Unsubscribe { cursor: None, respond: None }
+        );
 
         let mut cursor =
             Cursor { prefix: 1, next_token: Some("tok/1".into()), offset: 7, invocations: 3, ..Cursor::default() };
         cursor.counts.record("/aws/lambda/a", &GroupOutcome::Subscribed);
         cursor.counts.record("/aws/lambda/b", &GroupOutcome::Skipped(SkipReason::FilterLimit { existing: 2 }));
-        let payload = Request::continuation(false, &cursor);
+        let payload = Request::continuation(false, &cursor, None);
         assert!(
             payload.starts_with(r#"{"action":"backfill","cursor":{"prefix":1,"next_token":"tok/1","offset":7,"#),
             "{payload}"
         );
-        assert_eq!(Request::parse(payload.as_bytes()).unwrap(), Request::Backfill { cursor: Some(cursor.clone()) });
-        let payload = Request::continuation(true, &cursor);
-        assert_eq!(Request::parse(payload.as_bytes()).unwrap(), Request::Unsubscribe { cursor: Some(cursor) });
+        assert!(!payload.contains("respond"), "without a request to answer the payload is as before: {payload}");
+        assert_eq!(
+            Request::parse(payload.as_bytes()).unwrap(),
+            Request::Backfill { cursor: Some(cursor.clone()), respond: None }
+        );
+        let payload = Request::continuation(true, &cursor, None);
+        assert_eq!(
+            Request::parse(payload.as_bytes()).unwrap(),
+            Request::Unsubscribe { cursor: Some(cursor), respond: None }
+        );
+    }
+
+    /// A Delete whose removal continues carries its return address; the continuation answers exactly as the
+    /// Delete's own invocation would have.
+    #[test]
+    fn a_continuation_carries_the_request_it_must_answer() {
+        let delete = custom("custom-resource-delete.json");
+        let respond = delete.response_context(Some(1_790_000_000_000));
+        let mut cursor =
+            Cursor { prefix: 0, next_token: Some("tok".into()), offset: 3, invocations: 2, ..Cursor::default() };
+        cursor.counts.record("/aws/lambda/a", &GroupOutcome::Removed);
+        cursor.counts.record("/aws/lambda/b", &GroupOutcome::Removed);
+
+        let payload = Request::continuation(true, &cursor, Some(&respond));
+        let value: sonic_rs::Value = sonic_rs::from_str(&payload).unwrap();
+        assert_eq!(value["respond"]["ResponseURL"].as_str(), Some(delete.response_url.as_str()));
+        assert_eq!(value["respond"]["StackId"].as_str(), Some(delete.stack_id.as_str()));
+        assert_eq!(value["respond"]["RequestId"].as_str(), Some("a8b2c4d6-e8f0-4a1b-9c3d-5e7f9a1b3c5d"));
+        assert_eq!(value["respond"]["LogicalResourceId"].as_str(), Some("Backfill"));
+        assert_eq!(value["respond"]["PhysicalResourceId"].as_str(), Some(PHYSICAL_RESOURCE_ID));
+        assert_eq!(value["respond"]["RespondByMs"].as_u64(), Some(1_790_000_000_000));
+        let parsed = Request::parse(payload.as_bytes()).unwrap();
+        assert_eq!(parsed, Request::Unsubscribe { cursor: Some(cursor.clone()), respond: Some(respond) });
+
+        let Request::Unsubscribe { respond: Some(carried), .. } = parsed else { panic!("{parsed:?}") };
+        assert_eq!(
+            carried.response(Status::Success, "done", &cursor.counts, true),
+            delete.response(Status::Success, "done", &cursor.counts, true)
+        );
+
+        // Only the return address is required: a Create has no PhysicalResourceId yet.
+        let minimal = br#"{"action":"unsubscribe","respond":{"ResponseURL":"https://r","StackId":"s","RequestId":"q","LogicalResourceId":"l"}}"#;
+        let Request::Unsubscribe { cursor: None, respond: Some(r) } = Request::parse(minimal).unwrap() else {
+            panic!("not an unsubscribe with a response context")
+        };
+        assert_eq!((r.physical_resource_id, r.respond_by_ms), (None, None));
+        let err = Request::parse(br#"{"action":"unsubscribe","respond":{"StackId":"s"}}"#).unwrap_err();
+        assert!(err.to_string().starts_with("malformed action request"), "{err}");
+    }
+
+    #[test]
+    fn the_response_budget_is_cloudformations_wait_less_one_invocation() {
+        let delete = custom("custom-resource-delete.json");
+        assert_eq!(delete.service_timeout(), CLOUDFORMATION_WAIT);
+        let link = Duration::from_secs(300);
+        let by = delete.respond_by_ms(1_000_000, link);
+        assert_eq!(by, 1_000_000 + (3600 - 300 - 60) * 1000);
+        let context = delete.response_context(Some(by));
+        assert!(!context.expired(by - 1) && context.expired(by));
+        assert!(!delete.response_context(None).expired(u64::MAX), "no budget, never expired");
+
+        let with = |timeout: &str| {
+            let mut req = delete.clone();
+            req.resource_properties = Some(sonic_rs::from_str(&format!(r#"{{"ServiceTimeout":{timeout}}}"#)).unwrap());
+            req
+        };
+        assert_eq!(with("\"900\"").service_timeout(), Duration::from_secs(900), "properties arrive as strings");
+        assert_eq!(with("600").service_timeout(), Duration::from_secs(600));
+        assert_eq!(with("86400").service_timeout(), CLOUDFORMATION_WAIT, "CloudFormation allows no more");
+        assert_eq!(with("\"soon\"").service_timeout(), CLOUDFORMATION_WAIT);
+        assert_eq!(with("\"300\"").respond_by_ms(1_000_000, link), 1_000_000, "no room for a continuation");
     }
 
     #[test]
