@@ -482,15 +482,19 @@ impl LogsApi for AwsLogs {
     }
 }
 
+// The integration tests' scripted server, shared rather than written twice.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../tests/it/fault_server.rs"]
+mod fault_server;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use lambda_runtime::Context;
     use serde_json::value::RawValue;
     use std::collections::HashMap;
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::TcpListener;
-    use std::sync::{mpsc, Mutex};
+    use std::sync::Mutex;
     use std::time::{SystemTime, UNIX_EPOCH};
 
     const SHIPPER: &str = "arn:aws:lambda:eu-west-1:123456789012:function:logship-shipper";
@@ -531,10 +535,7 @@ mod tests {
 
     /// An endpoint nothing listens on: every call fails at once.
     fn closed_endpoint() -> String {
-        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", closed.local_addr().unwrap());
-        drop(closed);
-        url
+        fault_server::closed_url()
     }
 
     fn lookup(vars: &[(&str, String)]) -> Result<Policy, PolicyError> {
@@ -542,61 +543,30 @@ mod tests {
         Policy::from_lookup(|k| map.get(k).cloned())
     }
 
-    /// A request as a tiny HTTP server saw it.
-    #[derive(Debug)]
-    struct Seen {
-        request_line: String,
-        headers: Vec<(String, String)>,
-        body: String,
+    /// Stands in for the presigned S3 URL: the integration tests' scripted server, answering 200. It records a request
+    /// before answering it, so once the handler returns, every response it sent is there.
+    struct ResponseUrl {
+        server: fault_server::FaultServer,
+        read: std::cell::Cell<usize>,
     }
 
-    impl Seen {
-        fn header(&self, name: &str) -> Option<&str> {
-            self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    impl ResponseUrl {
+        fn start() -> (String, ResponseUrl) {
+            let server = fault_server::FaultServer::always(fault_server::Reply::status(200));
+            let url = format!("{}/cfn-response?X-Amz-Signature=abc", server.url);
+            (url, ResponseUrl { server, read: std::cell::Cell::new(0) })
         }
 
-        fn json(&self) -> Value {
-            serde_json::from_str(&self.body).unwrap()
+        /// The next response not looked at yet, if the handler sent one.
+        fn next(&self) -> Option<fault_server::Seen> {
+            let seen = self.server.seen().get(self.read.get()).cloned()?;
+            self.read.set(self.read.get() + 1);
+            Some(seen)
         }
     }
 
-    /// Stands in for the presigned S3 URL: answers 200 to every request and hands each one over before answering,
-    /// so once the handler returns, `try_recv` sees every response it sent.
-    fn response_server() -> (String, mpsc::Receiver<Seen>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/cfn-response?X-Amz-Signature=abc", listener.local_addr().unwrap());
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                reader.read_line(&mut request_line).unwrap();
-                let mut headers = Vec::new();
-                loop {
-                    let mut h = String::new();
-                    reader.read_line(&mut h).unwrap();
-                    let h = h.trim_end();
-                    if h.is_empty() {
-                        break;
-                    }
-                    let (k, v) = h.split_once(':').unwrap();
-                    headers.push((k.trim().to_owned(), v.trim().to_owned()));
-                }
-                let len: usize = headers
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-                    .map_or(0, |(_, v)| v.parse().unwrap());
-                let mut body = vec![0; len];
-                reader.read_exact(&mut body).unwrap();
-                let seen = Seen { request_line, headers, body: String::from_utf8(body).unwrap() };
-                if tx.send(seen).is_err() {
-                    return;
-                }
-                let mut stream = stream;
-                stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
-            }
-        });
-        (url, rx)
+    fn json(put: &fault_server::Seen) -> Value {
+        serde_json::from_slice(&put.body).unwrap()
     }
 
     /// An SDK configuration for an endpoint with dummy credentials: nothing real is ever picked up.
@@ -621,13 +591,13 @@ mod tests {
     #[tokio::test]
     async fn a_bad_configuration_still_answers_cloudformation() {
         let s = Subscriber::new(&sdk_config(&closed_endpoint()), lookup(&[]), Kept::default());
-        let (url, seen) = response_server();
+        let (url, seen) = ResponseUrl::start();
 
         handle(&s, event(&custom_resource_request("custom-resource-create.json", &url))).await.unwrap();
-        let put = seen.recv_timeout(Duration::from_secs(5)).unwrap();
-        assert!(put.request_line.starts_with("PUT /cfn-response?X-Amz-Signature=abc "), "{}", put.request_line);
+        let put = seen.next().unwrap();
+        assert_eq!((put.method.as_str(), put.path.as_str()), ("PUT", "/cfn-response?X-Amz-Signature=abc"));
         assert_eq!(put.header("content-type"), Some(""), "the presigned URL is signed for an empty Content-Type");
-        let body = put.json();
+        let body = json(&put);
         assert_eq!(body["Status"], "FAILED");
         assert_eq!(body["PhysicalResourceId"], "logship-backfill");
         assert_eq!(body["RequestId"], "7c1e2a44-0c8f-4d3e-9b71-3f5a0e6d2c18");
@@ -636,7 +606,7 @@ mod tests {
 
         // The rollback's Delete must not fail too, or the stack is stuck.
         handle(&s, event(&custom_resource_request("custom-resource-delete.json", &url))).await.unwrap();
-        let body = seen.recv_timeout(Duration::from_secs(5)).unwrap().json();
+        let body = json(&seen.next().unwrap());
         assert_eq!(body["Status"], "SUCCESS");
         assert_eq!(body["RequestId"], "a8b2c4d6-e8f0-4a1b-9c3d-5e7f9a1b3c5d");
 
@@ -663,7 +633,7 @@ mod tests {
     async fn a_delete_continuation_that_cannot_go_on_answers_once() {
         let policy = lookup(&[("LOGSHIP_DESTINATION_ARN", SHIPPER.to_owned())]);
         let s = Subscriber::new(&sdk_config(&closed_endpoint()), policy, Kept::default());
-        let (url, seen) = response_server();
+        let (url, seen) = ResponseUrl::start();
         let delete = delete_request(&url);
         let mut chain = Cursor { next_token: Some("page-2".into()), offset: 4, invocations: 5, ..Cursor::default() };
         for i in 0..7 {
@@ -682,8 +652,8 @@ mod tests {
             let result = handle(&s, event_until(&payload, now_ms())).await.unwrap();
             assert_eq!(result["status"], "Success", "{why}");
             assert!(s.next.take().is_empty(), "{why}: nothing continued");
-            let body = seen.try_recv().unwrap().json();
-            assert!(seen.try_recv().is_err(), "{why}: exactly one response");
+            let body = json(&seen.next().unwrap());
+            assert!(seen.next().is_none(), "{why}: exactly one response");
             let reason = body["Reason"].as_str().unwrap();
             assert!(reason.starts_with(&format!("could not continue in the background: {why}")), "{reason}");
             assert_eq!(body["Status"], "SUCCESS");
@@ -700,8 +670,8 @@ mod tests {
         let broken = Subscriber::new(&sdk_config(&closed_endpoint()), lookup(&[]), Kept::default());
         let payload = Request::continuation(true, &chain, Some(&delete.response_context(None)));
         handle(&broken, event(&payload)).await.unwrap();
-        let body = seen.try_recv().unwrap().json();
-        assert!(seen.try_recv().is_err(), "exactly one response");
+        let body = json(&seen.next().unwrap());
+        assert!(seen.next().is_none(), "exactly one response");
         assert_eq!((&body["Status"], &body["Data"]["Removed"]), (&json!("SUCCESS"), &json!(7)), "{body}");
         assert!(body["Reason"].as_str().unwrap().contains("LOGSHIP_DESTINATION_ARN is required"), "{body}");
     }
@@ -970,14 +940,14 @@ mod tests {
         m.put(&full, "a", &m.foreign).await;
         m.put(&full, "b", &m.foreign).await;
         let s = m.subscriber(&[("LOGSHIP_INCLUDE_PREFIXES", format!("/aws/lambda/{}-", m.id))]);
-        let (url, seen) = response_server();
+        let (url, seen) = ResponseUrl::start();
 
         let result = handle(&s, event(&custom_resource_request("custom-resource-create.json", &url))).await.unwrap();
         assert_eq!(result["status"], "Success");
-        let put = seen.recv_timeout(Duration::from_secs(5)).unwrap();
-        assert!(put.request_line.starts_with("PUT "), "{}", put.request_line);
+        let put = seen.next().unwrap();
+        assert_eq!(put.method, "PUT");
         assert_eq!(put.header("content-type"), Some(""));
-        let body = put.json();
+        let body = json(&put);
         assert_eq!(
             body,
             json!({
@@ -995,7 +965,7 @@ mod tests {
         }
 
         handle(&s, event(&custom_resource_request("custom-resource-delete.json", &url))).await.unwrap();
-        let body = seen.recv_timeout(Duration::from_secs(5)).unwrap().json();
+        let body = json(&seen.next().unwrap());
         assert_eq!(body["Status"], "SUCCESS");
         assert_eq!(body["RequestId"], "a8b2c4d6-e8f0-4a1b-9c3d-5e7f9a1b3c5d");
         assert_eq!(body["Data"]["Removed"], 4);
@@ -1021,12 +991,12 @@ mod tests {
         m.create_group(&foreign, &[]).await;
         m.put(&foreign, "datadog", &m.foreign).await;
         let s = m.subscriber(&[("LOGSHIP_INCLUDE_PREFIXES", format!("/aws/lambda/{}-", m.id))]);
-        let (url, seen) = response_server();
+        let (url, seen) = ResponseUrl::start();
 
         let delete = custom_resource_request("custom-resource-delete.json", &url);
         let result = handle(&s, event_until(&delete, now_ms())).await.unwrap();
         assert_eq!(result["continued"], true, "{result}");
-        assert!(seen.try_recv().is_err(), "a Delete still removing filters must not answer");
+        assert!(seen.next().is_none(), "a Delete still removing filters must not answer");
         let payloads = s.next.take();
         assert_eq!(payloads.len(), 1, "{payloads:?}");
         let first: Value = serde_json::from_str(&payloads[0]).unwrap();
@@ -1038,7 +1008,7 @@ mod tests {
 
         let result = handle(&s, event_until(&payloads[0], now_ms())).await.unwrap();
         assert_eq!(result["continued"], true, "{result}");
-        assert!(seen.try_recv().is_err(), "a continuation that continues must not answer");
+        assert!(seen.next().is_none(), "a continuation that continues must not answer");
         let payloads = s.next.take();
         assert_eq!(payloads.len(), 1, "{payloads:?}");
         let second: Value = serde_json::from_str(&payloads[0]).unwrap();
@@ -1047,11 +1017,11 @@ mod tests {
         let result = handle(&s, event(&payloads[0])).await.unwrap();
         assert_eq!(result["status"], "Success", "{result}");
         assert!(s.next.take().is_empty());
-        let put = seen.try_recv().unwrap();
-        assert!(seen.try_recv().is_err(), "exactly one response");
-        assert!(put.request_line.starts_with("PUT /cfn-response?X-Amz-Signature=abc "), "{}", put.request_line);
+        let put = seen.next().unwrap();
+        assert!(seen.next().is_none(), "exactly one response");
+        assert_eq!((put.method.as_str(), put.path.as_str()), ("PUT", "/cfn-response?X-Amz-Signature=abc"));
         assert_eq!(
-            put.json(),
+            json(&put),
             json!({
                 "Status": "SUCCESS",
                 "Reason": "subscribed 0, updated 0, already subscribed 0, removed 4, skipped 1, failed 0",

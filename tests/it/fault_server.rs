@@ -41,6 +41,8 @@ impl Reply {
 /// A request as the server saw it, body already un-gzipped.
 #[derive(Clone, Debug)]
 pub struct Seen {
+    pub method: String,
+    /// The request target: path and query.
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -110,7 +112,8 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>, script: &Mutex<Script>) {
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             return;
         }
-        let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+        let mut parts = line.split_whitespace();
+        let (method, path) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
         let mut headers = Vec::new();
         loop {
             let mut h = String::new();
@@ -137,7 +140,7 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>, script: &Mutex<Script>) {
         if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-encoding") && v == "gzip") {
             body = logship::decode::inflate_capped(&body, &logship::decode::Origin::Raw, &Default::default()).unwrap();
         }
-        let mut request = Seen { path, headers, body, status: 0 };
+        let mut request = Seen { method, path, headers, body, status: 0 };
         let reply = {
             let n = seen.lock().unwrap().len();
             let mut s = script.lock().unwrap();
