@@ -263,10 +263,13 @@ fn signals_fan_out_to_the_backends_they_are_routed_to() {
         Some(t.resources.iter().map(|r| r.metrics.len() as u64).sum())
     );
     assert_eq!(report.get("otlp", Signal::Logs).map(|r| r.delivered), Some(t.log_count() as u64));
-    let paths: BTreeSet<String> = otlp.seen().iter().map(|s| s.path.clone()).collect();
-    assert_eq!(paths, BTreeSet::from(["/v1/logs".to_owned(), "/v1/metrics".to_owned()]));
+    let paths: BTreeSet<(String, String)> = otlp.seen().iter().map(|s| (s.method.clone(), s.path.clone())).collect();
+    let post = |path: &str| ("POST".to_owned(), path.to_owned());
+    assert_eq!(paths, BTreeSet::from([post("/v1/logs"), post("/v1/metrics")]));
     let seen = honeycomb.seen();
-    assert!(seen.iter().all(|s| s.path.starts_with("/1/batch/") && s.header("x-honeycomb-team") == Some("hcaik_test")));
+    assert!(seen.iter().all(|s| s.method == "POST"
+        && s.path.starts_with("/1/batch/")
+        && s.header("x-honeycomb-team") == Some("hcaik_test")));
     let events: usize = seen.iter().map(|s| sonic_rs::from_slice::<Vec<sonic_rs::Value>>(&s.body).unwrap().len()).sum();
     assert_eq!(events as u64, spans);
 }
