@@ -243,13 +243,35 @@ async fn run<C: ContinueLater>(
         Some(next) => s.next.continue_later(Request::continuation(unsubscribe, next, respond)).await.map(|()| true),
     };
     let action = if unsubscribe { "unsubscribe" } else { "backfill" };
-    let counts = json!(report.counts);
     let error = report.error.as_ref().map(ToString::to_string).or_else(|| continued.as_ref().err().cloned());
     let (complete, more) = (report.complete(), continued == Ok(true));
-    if error.is_some() || report.counts.failed > 0 {
-        error!(action, counts = %counts, complete, continued = more, error, "{action}");
+    // Numbers as numbers, so Logs Insights can sum them; the lists (a few examples each) as JSON text.
+    let c = &report.counts;
+    let (skipped, failures, filter_limited) = (json!(c.skipped), json!(c.failures), json!(c.filter_limited));
+    macro_rules! report {
+        ($level:ident) => {
+            $level!(
+                action,
+                subscribed = c.subscribed,
+                updated = c.updated,
+                already_subscribed = c.already_subscribed,
+                removed = c.removed,
+                skipped_total = c.skipped.values().sum::<u64>(),
+                skipped = %skipped,
+                failed = c.failed,
+                failures = %failures,
+                filter_limited = %filter_limited,
+                complete,
+                continued = more,
+                error,
+                "{action}"
+            )
+        };
+    }
+    if error.is_some() || c.failed > 0 {
+        report!(error);
     } else {
-        info!(action, counts = %counts, complete, continued = more, "{action}");
+        report!(info);
     }
     (report, continued)
 }

@@ -5,11 +5,11 @@
 //! runs too), so the checks are exact: ids, names, counts, bytes.
 
 use crate::emulator::{Emulator, Invocation};
-use crate::fixture;
 use crate::http::split_url;
 use crate::proxy::Proxy;
 use crate::rotel::{attr, Rotel};
 use crate::shipper::Shipper;
+use crate::{fixture, moto};
 use logship::config::Config;
 use logship::export::otlp_json::{encode, Signal};
 use logship::pipeline::{process_event, Output};
@@ -312,18 +312,6 @@ fn undelivered_data_fails_the_invocation_before_its_deadline() {
     assert_summary(&summary, &function.name, &want, s.spans + s.points + s.log_records);
     // It tried until its deadline rather than giving up at once: the deadline the runtime gave it was honoured.
     assert!(summary["Retries"].as_u64().is_some_and(|n| n > 0), "{summary}");
-}
-
-/// moto's endpoint, with the rule of `Rotel::require` and `Emulator::require`.
-fn moto(test: &str) -> Option<String> {
-    if let Some(endpoint) = std::env::var("LOGSHIP_TEST_MOTO_ENDPOINT").ok().filter(|s| !s.is_empty()) {
-        return Some(endpoint);
-    }
-    if crate::skipping_services() {
-        eprintln!("{test}: skipped: LOGSHIP_SKIP_SERVICES=1 and no moto (LOGSHIP_TEST_MOTO_ENDPOINT unset)");
-        return None;
-    }
-    panic!("{test} needs moto and LOGSHIP_TEST_MOTO_ENDPOINT is not set: start the services (`.ci/services.sh start`)");
 }
 
 /// Stores an SSM SecureString parameter in moto, with the SDK the shipper uses.

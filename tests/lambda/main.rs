@@ -1,14 +1,16 @@
-//! The shipper binary as Lambda runs it: a bootstrap process polling a real Runtime API emulator (cargo-lambda's).
+//! The Lambda binaries as Lambda runs them: bootstrap processes polling a real Runtime API emulator (cargo-lambda's).
 //!
 //! `.ci/services.sh` starts the emulator (`cargo-lambda lambda watch --only-lambda-apis`) next to rotel and moto;
-//! each test declares a function of its own in it, starts the shipper as that function's bootstrap, invokes it
-//! through the emulator's Invoke API with the bundled events, and checks what came back and what was shipped.
-//! [`emulator`] finds the emulator, [`shipper`] runs the bootstrap, [`proxy`] sits between the two (see there for
-//! why), [`invocations`] holds the tests.
+//! each test declares a function of its own in it, starts the shipper or the subscriber as that function's
+//! bootstrap, invokes it through the emulator's Invoke API, and checks what came back and what it did.
+//! [`emulator`] finds the emulator, [`bootstrap`] runs a binary as a bootstrap, [`proxy`] sits between the two (see
+//! there for why); [`shipper`] adds the shipper's summary lines. [`invocations`] holds the shipper's tests,
+//! [`subscriber`] the subscriber's, against moto.
 
 // A failed unwrap is how a test helper reports a broken fixture or a missing binary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bootstrap;
 mod emulator;
 mod http;
 mod invocations;
@@ -17,6 +19,7 @@ mod proxy;
 #[path = "../it/rotel.rs"]
 mod rotel;
 mod shipper;
+mod subscriber;
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +45,18 @@ pub fn fixture(path: &str) -> Vec<u8> {
 /// Whether tests that need the services may skip, the rule `Rotel::require` follows too.
 pub fn skipping_services() -> bool {
     std::env::var("LOGSHIP_SKIP_SERVICES").is_ok_and(|v| v == "1")
+}
+
+/// moto's endpoint, with the rule of `Rotel::require` and `Emulator::require`.
+pub fn moto(test: &str) -> Option<String> {
+    if let Some(endpoint) = std::env::var("LOGSHIP_TEST_MOTO_ENDPOINT").ok().filter(|s| !s.is_empty()) {
+        return Some(endpoint);
+    }
+    if skipping_services() {
+        eprintln!("{test}: skipped: LOGSHIP_SKIP_SERVICES=1 and no moto (LOGSHIP_TEST_MOTO_ENDPOINT unset)");
+        return None;
+    }
+    panic!("{test} needs moto and LOGSHIP_TEST_MOTO_ENDPOINT is not set: start the services (`.ci/services.sh start`)");
 }
 
 /// A name no other test, and no other run against the same services, uses: TEST, this process, the clock.

@@ -1,13 +1,14 @@
-//! A recording HTTP proxy on 127.0.0.1, between the shipper and a service it calls: the Runtime API emulator,
-//! or moto for the secrets read at cold start.
+//! A recording HTTP proxy on 127.0.0.1, between a bootstrap and a service it calls: the Runtime API emulator,
+//! or moto (the shipper's secrets read at cold start, the subscriber's CloudWatch Logs calls).
 //!
-//! Between the shipper and the emulator it also gives each invocation a real deadline. cargo-lambda 1.9.2
+//! Between a bootstrap and the emulator it also gives each invocation a real deadline. cargo-lambda 1.9.2
 //! answers `/next` with `Lambda-Runtime-Deadline-Ms: 600000`, a constant where Lambda sends the epoch
 //! millisecond the invocation times out: read as Lambda means it, that deadline passed in 1970, and the shipper,
-//! which bounds delivery by it, would give up on every export without trying. The proxy puts now + the test's
-//! function timeout there, so the tests see the deadline handling a real Lambda sees, per test.
+//! which bounds delivery by it, would give up on every export without trying (the subscriber, which bounds its
+//! run by it, reads so small a value as the time left, a guess the proxy makes unnecessary). The proxy puts now +
+//! the test's function timeout there, so the tests see the deadline handling a real Lambda sees, per test.
 //!
-//! Every request is recorded ([`Proxy::seen`]), so a test can count what the shipper asked for.
+//! Every request is recorded ([`Proxy::seen`]), so a test can count what a bootstrap asked for.
 
 use crate::http::{read_message, Message};
 use std::io::{BufReader, Write};

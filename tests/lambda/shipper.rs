@@ -1,155 +1,44 @@
-//! The shipper bootstrap as a child process, with the environment Lambda gives one and its output captured.
-//!
-//! The binary is `$LOGSHIP_TEST_SHIPPER_BOOTSTRAP` when set (CI points it at the release `bootstrap` that
-//! `cargo lambda build` makes, the artefact that is deployed), else the `shipper` this test target was built with.
-//! Its environment is cleared first: nothing of the caller's (`OTEL_*`, `LOGSHIP_*`, AWS profiles or credentials)
-//! reaches it, only the variables Lambda sets, dummy credentials, and what the test adds.
+//! The shipper bootstrap: a [`Bootstrap`] of the `shipper` binary, and the EMF summary line it prints per invocation.
 
+use crate::bootstrap::{Binary, Bootstrap};
 use crate::emulator::Function;
-use crate::proxy::{Proxy, Seen};
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
 
-/// How long a cold start may take before the test gives up on it (the AWS SDK's config load is the slow part).
-const INIT_TIMEOUT: Duration = Duration::from_secs(30);
-
-pub fn bootstrap() -> PathBuf {
-    std::env::var_os("LOGSHIP_TEST_SHIPPER_BOOTSTRAP")
-        .filter(|p| !p.is_empty())
-        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_shipper")), PathBuf::from)
-}
-
-type Lines = Arc<Mutex<Vec<String>>>;
-
-/// A running bootstrap for one function; killed and reaped when dropped, however the test ends.
+/// A running shipper bootstrap; everything but the summaries is [`Bootstrap`]'s.
 #[derive(Debug)]
-pub struct Shipper {
-    child: Child,
-    stdout: Lines,
-    stderr: Lines,
-    /// Between the bootstrap and the emulator, recording its Runtime API calls (see `proxy`).
-    runtime: Proxy,
-}
+pub struct Shipper(Bootstrap);
 
 impl Shipper {
-    /// Starts the bootstrap for `function`, whose invocations time out after `timeout`, with `env` on top of
-    /// Lambda's; returns once init is done (the runtime asked for its first event).
+    /// Starts the shipper for `function`, whose invocations time out after `timeout`, with `env` on top of Lambda's;
+    /// returns once init is done.
     pub fn start(function: &Function, timeout: Duration, env: &[(&str, &str)]) -> Shipper {
-        let api = function.runtime_api();
-        let (emulator, path) = crate::http::split_url(&api);
-        let runtime = Proxy::start(emulator, Some(timeout));
-        let name = function.name.as_str();
-        let mut cmd = Command::new(bootstrap());
-        cmd.env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", format!("{}{path}", runtime.url()))
-            .env("AWS_LAMBDA_FUNCTION_NAME", name)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/22/[$LATEST]0123456789abcdef0123456789abcdef")
-            .env("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            // What Lambda hands a function is its role's session; dummy here, and never sent anywhere real.
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_SESSION_TOKEN", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("TZ", ":UTC")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child =
-            cmd.spawn().unwrap_or_else(|e| panic!("cannot start the shipper bootstrap {}: {e}", bootstrap().display()));
-        let stdout = collect(child.stdout.take().unwrap());
-        let stderr = collect(child.stderr.take().unwrap());
-        let mut shipper = Shipper { child, stdout, stderr, runtime };
-        shipper.wait_for_init();
-        shipper
+        Shipper(Bootstrap::start(Binary::Shipper, function, timeout, env))
     }
 
-    fn wait_for_init(&mut self) {
-        let deadline = Instant::now() + INIT_TIMEOUT;
-        while !self.runtime_calls().iter().any(|s| s.path.ends_with("/runtime/invocation/next")) {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the shipper exited during init ({status}); {}", self.output());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the shipper did not finish init in {INIT_TIMEOUT:?}; {}",
-                self.output()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// Whether the process is still alive (a Lambda execution environment that can take another event).
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// Its Runtime API calls so far: `GET …/invocation/next`, `POST …/invocation/ID/response` and so on.
-    pub fn runtime_calls(&self) -> Vec<Seen> {
-        self.runtime.seen()
-    }
-
-    pub fn stdout(&self) -> Vec<String> {
-        self.stdout.lock().unwrap().clone()
-    }
-
-    /// The EMF summary lines printed so far, parsed (one per invocation that got as far as exporting).
-    pub fn summaries(&self) -> Vec<serde_json::Value> {
-        self.stdout()
-            .iter()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v.get("_aws").is_some())
-            .collect()
-    }
-
-    /// Waits until `n` summary lines are out: a line is printed before the invocation's answer is sent, but read
-    /// from the pipe by another thread, so the invocation's answer can arrive first.
+    /// Waits until `n` EMF summary lines are out (one per invocation that got as far as exporting), and returns
+    /// them parsed, in order (see [`Bootstrap::wait_for_json`]).
     pub fn wait_for_summaries(&self, n: usize) -> Vec<serde_json::Value> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let got = self.summaries();
-            if got.len() >= n {
-                return got;
-            }
-            assert!(Instant::now() < deadline, "{} summary lines, expected {n}; {}", got.len(), self.output());
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// Its stdout and stderr so far, for failure messages.
-    pub fn output(&self) -> String {
-        format!(
-            "shipper stdout:\n{}\nshipper stderr:\n{}",
-            self.stdout.lock().unwrap().join("\n"),
-            self.stderr.lock().unwrap().join("\n")
-        )
+        let what = format!("{n} summary lines");
+        let lines = self.wait_for_json(&what, |lines| lines.iter().filter(|l| is_summary(l)).count() >= n);
+        lines.into_iter().filter(is_summary).collect()
     }
 }
 
-impl Drop for Shipper {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+fn is_summary(line: &serde_json::Value) -> bool {
+    line.get("_aws").is_some()
+}
+
+impl Deref for Shipper {
+    type Target = Bootstrap;
+
+    fn deref(&self) -> &Bootstrap {
+        &self.0
     }
 }
 
-/// Reads `pipe` line by line on a thread of its own into a shared list (lines can be megabytes of OTLP/JSON).
-fn collect(pipe: impl Read + Send + 'static) -> Lines {
-    let lines: Lines = Arc::default();
-    let sink = lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            sink.lock().unwrap().push(line);
-        }
-    });
-    lines
+impl DerefMut for Shipper {
+    fn deref_mut(&mut self) -> &mut Bootstrap {
+        &mut self.0
+    }
 }
