@@ -2,7 +2,7 @@
 CARGO ?= cargo
 FIXTURES := $(sort $(wildcard fixtures/events/*.json))
 
-.PHONY: run test lint unit build fixtures fixtures-check fuzz fuzz-ci bench bench-check services services-stop
+.PHONY: run test lint unit build fixtures fixtures-check fuzz fuzz-ci bench bench-check bench-startup services services-stop
 
 ## Replay the bundled fixtures: the waterfall on stdout, OTLP/JSON in target/replay.otlp.jsonl, stats on stderr.
 run:
@@ -41,13 +41,29 @@ fixtures:
 fixtures-check:
 	python3 fixtures/generate.py --check
 
-## Benchmarks in release mode: per stage, end to end, and the floor (base64 + gunzip + JSON) to read them against.
+## Release builds for timing live apart, so a bench never waits on (or invalidates) the debug build's target dir.
+PERF_TARGET ?= target/perf
+
+## Benchmarks in release mode: divan per stage, end to end and the floor (base64 + gunzip + JSON), then
+## `logship bench`: events/s with and without logs, efficiency against the floor, bytes, allocations, peak RSS.
 bench:
 	$(CARGO) bench --bench pipeline
+	CARGO_TARGET_DIR=$(PERF_TARGET) $(CARGO) build --release --bin logship
+	$(PERF_TARGET)/release/logship bench
 
-## Proves the bench builds and runs: each case once, untimed (`make unit` does this too).
+## Proves the benches build and run: each divan case once, untimed, and `logship bench --quick` on the debug build.
 bench-check:
 	$(CARGO) test --bench pipeline
+	$(CARGO) build --bin logship
+	./target/debug/logship bench --quick
+
+## The shipper's start-up to "ready for the first event" (`shipper --check`), against spawning `true`; hyperfine's
+## view too when it is installed (Debian package `hyperfine`). The first build compiles the AWS SDK: minutes.
+bench-startup:
+	CARGO_TARGET_DIR=$(PERF_TARGET) $(CARGO) build --release --features lambda --bin shipper --bin logship
+	$(PERF_TARGET)/release/logship bench --startup $(PERF_TARGET)/release/shipper --startup-only
+	if command -v hyperfine >/dev/null; then OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 \
+	  hyperfine -N --warmup 5 --runs 100 '$(PERF_TARGET)/release/shipper --check' true; fi
 
 FUZZ_SECONDS ?= 600
 

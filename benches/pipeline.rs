@@ -5,7 +5,6 @@
 //! to run; `floor` runs in the same process on the same payloads, so `efficiency = floor / end_to_end` is the
 //! number to track: it says how much the pipeline costs on top of merely reading what it was sent.
 
-use base64::Engine as _;
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{black_box, Bencher};
 use logship::assemble::Assembler;
@@ -13,12 +12,13 @@ use logship::config::Config;
 use logship::decode::{
     decode_event, inflate_capped, DecodeError, DecodeOptions, LogBatch, MessageType, Origin, Payload,
 };
-use logship::export::otlp_json::{encode, Signal};
+use logship::export::config::ExportConfig;
+use logship::export::gzip::gzip;
+use logship::export::otlp::Otlp;
+use logship::export::{otlp_json, otlp_proto, requests, Signal};
 use logship::parse::{parse_line, ParsedLine};
 use logship::pipeline::process_event;
 use logship::telemetry::{ms_to_ns, Telemetry};
-use serde::Deserialize;
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
@@ -108,93 +108,24 @@ fn split_events(content: &[u8]) -> Vec<Vec<u8>> {
     vec![content.to_vec()]
 }
 
-/// Lets the whole payload stay borrowed: the pipeline's envelope types are private, and the floor must not
-/// depend on them anyway.
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    awslogs: Option<Data<'a>>,
-    #[serde(rename = "Records", borrow, default)]
-    records: Vec<Record<'a>>,
-}
-
-#[derive(Deserialize)]
-struct Record<'a> {
-    #[serde(borrow)]
-    kinesis: Data<'a>,
-}
-
-#[derive(Deserialize)]
-struct Data<'a> {
-    #[serde(borrow)]
-    data: Cow<'a, str>,
-}
+/// The floor, shared with `logship bench` so both read against the same yardstick.
+#[path = "../src/bin/logship/floor.rs"]
+mod floor;
 
 fn base64_payloads(raw: &[u8]) -> Vec<String> {
-    match sonic_rs::from_slice::<Envelope<'_>>(raw) {
-        Ok(Envelope { awslogs: Some(a), .. }) => vec![a.data.into_owned()],
-        Ok(Envelope { records, .. }) => records.into_iter().map(|r| r.kinesis.data.into_owned()).collect(),
-        Err(_) => Vec::new(),
-    }
+    floor::base64_payloads(raw).into_iter().map(|c| c.into_owned()).collect()
 }
 
-/// The gzip members of one event, decoded straight from the borrowed envelope as a lean reader would.
 fn gzip_members(raw: &[u8]) -> Vec<Vec<u8>> {
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        return vec![raw.to_vec()];
-    }
-    match sonic_rs::from_slice::<Envelope<'_>>(raw) {
-        Ok(Envelope { awslogs: Some(a), .. }) => vec![unbase64(&a.data)],
-        Ok(Envelope { records, .. }) => records.iter().map(|r| unbase64(&r.kinesis.data)).collect(),
-        Err(_) => Vec::new(),
-    }
+    floor::gzip_members(raw)
+        .unwrap_or_else(|e| panic!("fixture payload is not base64: {e:?}"))
+        .into_iter()
+        .map(|c| c.into_owned())
+        .collect()
 }
 
-/// The same engine and trimming the decoder uses.
 fn unbase64(data: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD
-        .decode(data.trim())
-        .unwrap_or_else(|e| panic!("fixture payload is not base64: {e}"))
-}
-
-/// The LogsData document as the obvious serde reader would take it. A copy of `decode::LogBatch` on purpose: when
-/// the pipeline's own reading gets cheaper, the floor must not follow, or the ratio would hide the gain.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-struct LogsData<'a> {
-    message_type: Cow<'a, str>,
-    #[serde(borrow, default)]
-    owner: Cow<'a, str>,
-    #[serde(borrow, default)]
-    log_group: Cow<'a, str>,
-    #[serde(borrow, default)]
-    log_stream: Cow<'a, str>,
-    #[serde(borrow, default)]
-    subscription_filters: Vec<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    log_events: Vec<LogsDataEvent<'a>>,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct LogsDataEvent<'a> {
-    #[serde(borrow, default)]
-    id: Cow<'a, str>,
-    timestamp: i64,
-    #[serde(borrow)]
-    message: Cow<'a, str>,
-}
-
-/// Bare libdeflate into a buffer sized from the gzip trailer: what `inflate_capped` does minus its checks.
-fn gunzip(gz: &[u8]) -> Vec<u8> {
-    let isize_le: [u8; 4] = gz[gz.len().saturating_sub(4)..].try_into().unwrap_or_default();
-    let mut out = vec![0u8; u32::from_le_bytes(isize_le) as usize];
-    let n = libdeflater::Decompressor::new()
-        .gzip_decompress(gz, &mut out)
-        .unwrap_or_else(|e| panic!("fixture payload does not inflate: {e}"));
-    out.truncate(n);
-    out
+    floor::unbase64(data).unwrap_or_else(|e| panic!("fixture payload is not base64: {e:?}"))
 }
 
 fn classify(batch: &LogBatch<'_>) -> Vec<ParsedLine> {
@@ -220,16 +151,35 @@ fn floor(bencher: Bencher, name: &str) {
     let fx = fixture(name);
     counted(bencher, fx).bench(|| {
         for event in &fx.events {
-            for gz in gzip_members(black_box(&event.raw)) {
-                let json = gunzip(&gz);
-                let batch = sonic_rs::from_slice::<LogsData<'_>>(&json);
-                black_box(batch.is_ok());
-            }
+            black_box(floor::read(black_box(&event.raw)).is_ok());
         }
     });
 }
 
-/// What the shipper does per delivery: the whole pipeline, then one OTLP/JSON body per signal present.
+/// The shipper's OTLP exporters (protobuf + gzip at the configured level, the defaults), one per signal; the
+/// endpoint only names the request URLs, nothing is sent.
+static EXPORTERS: LazyLock<Vec<Otlp>> = LazyLock::new(|| {
+    let config = ExportConfig::from_lookup(|k| match k {
+        "OTEL_EXPORTER_OTLP_ENDPOINT" => Some("http://127.0.0.1:4318".to_owned()),
+        _ => std::env::var(k).ok(),
+    })
+    .unwrap_or_else(|e| panic!("exporter configuration: {e}"));
+    let otlp = config.otlp.unwrap_or_else(|| panic!("an endpoint configures OTLP"));
+    Signal::ALL.iter().filter_map(|s| Otlp::for_signal(&otlp, *s)).collect()
+});
+
+/// Every request body the exporters would send for `t`, logs included or not: `export::requests` is the code
+/// `export::deliver` sends from.
+fn ship(t: &Telemetry, logs: bool) {
+    for exporter in EXPORTERS.iter().filter(|e| logs || e.signal() != Signal::Logs) {
+        for request in requests(exporter, t, exporter.signal()) {
+            black_box(request);
+        }
+    }
+}
+
+/// What the shipper does per delivery, short of the network: the whole pipeline, then the OTLP exporters' batching,
+/// protobuf encoding and gzip for every signal.
 #[divan::bench(args = present())]
 fn end_to_end(bencher: Bencher, name: &str) {
     let fx = fixture(name);
@@ -237,11 +187,21 @@ fn end_to_end(bencher: Bencher, name: &str) {
     counted(bencher, fx).bench(|| {
         for event in &fx.events {
             if let Ok(out) = process_event(black_box(&event.raw), &config) {
-                for signal in Signal::ALL {
-                    if signal.present_in(&out.telemetry) {
-                        black_box(encode(&out.telemetry, signal));
-                    }
-                }
+                ship(&out.telemetry, true);
+            }
+        }
+    });
+}
+
+/// The same with logs routed nowhere (`LOGSHIP_LOGS_TO=none`): spans and metrics only.
+#[divan::bench(args = present())]
+fn end_to_end_no_logs(bencher: Bencher, name: &str) {
+    let fx = fixture(name);
+    let config = Config::default();
+    counted(bencher, fx).bench(|| {
+        for event in &fx.events {
+            if let Ok(out) = process_event(black_box(&event.raw), &config) {
+                ship(&out.telemetry, false);
             }
         }
     });
@@ -324,7 +284,7 @@ mod stage {
             });
     }
 
-    fn encode_all(bencher: Bencher, name: &str, signal: Signal) {
+    fn encode_all(bencher: Bencher, name: &str, signal: Signal, encode: fn(&Telemetry, Signal) -> Vec<u8>) {
         let fx = fixture(name);
         counted(bencher, fx).bench(|| {
             for event in &fx.events {
@@ -335,18 +295,56 @@ mod stage {
         });
     }
 
+    /// OTLP/protobuf, the shipper's default wire format.
     #[divan::bench(args = present())]
-    fn s6_encode_traces(bencher: Bencher, name: &str) {
-        encode_all(bencher, name, Signal::Traces);
+    fn s6_proto_traces(bencher: Bencher, name: &str) {
+        encode_all(bencher, name, Signal::Traces, otlp_proto::encode);
     }
 
     #[divan::bench(args = present())]
-    fn s6_encode_metrics(bencher: Bencher, name: &str) {
-        encode_all(bencher, name, Signal::Metrics);
+    fn s6_proto_metrics(bencher: Bencher, name: &str) {
+        encode_all(bencher, name, Signal::Metrics, otlp_proto::encode);
     }
 
     #[divan::bench(args = present())]
-    fn s6_encode_logs(bencher: Bencher, name: &str) {
-        encode_all(bencher, name, Signal::Logs);
+    fn s6_proto_logs(bencher: Bencher, name: &str) {
+        encode_all(bencher, name, Signal::Logs, otlp_proto::encode);
+    }
+
+    /// OTLP/JSON, for the stdout sink and `http/json`.
+    #[divan::bench(args = present())]
+    fn s6_json_traces(bencher: Bencher, name: &str) {
+        encode_all(bencher, name, Signal::Traces, otlp_json::encode);
+    }
+
+    #[divan::bench(args = present())]
+    fn s6_json_metrics(bencher: Bencher, name: &str) {
+        encode_all(bencher, name, Signal::Metrics, otlp_json::encode);
+    }
+
+    #[divan::bench(args = present())]
+    fn s6_json_logs(bencher: Bencher, name: &str) {
+        encode_all(bencher, name, Signal::Logs, otlp_json::encode);
+    }
+
+    /// Output gzip of every signal's protobuf body at the shipper's default level (6) and at 1, the cheapest.
+    #[divan::bench(args = present(), consts = [1, 6])]
+    fn s7_gzip<const LEVEL: i32>(bencher: Bencher, name: &str) {
+        let fx = fixture(name);
+        let bodies: Vec<Vec<u8>> = fx
+            .events
+            .iter()
+            .flat_map(|e| {
+                Signal::ALL
+                    .into_iter()
+                    .filter(|s| s.present_in(&e.telemetry))
+                    .map(|s| otlp_proto::encode(&e.telemetry, s))
+            })
+            .collect();
+        counted(bencher, fx).bench(|| {
+            for body in &bodies {
+                black_box(gzip(black_box(body), LEVEL));
+            }
+        });
     }
 }

@@ -288,6 +288,11 @@ impl Env {
                 Some(doc.as_ref().map_or_else(|| s.lines().next().unwrap_or("").to_owned(), error_text))
             }
             body @ AnyValue::Map(_) if body.get("errorType").is_some() => Some(error_text(body)),
+            // Only lines that may report an error get here, so building the tree is rare.
+            AnyValue::Json(doc) => {
+                let body = doc.parse();
+                body.get("errorType").is_some().then(|| error_text(&body))
+            }
             _ => None,
         };
         if let Some(message) = message {

@@ -27,7 +27,10 @@ pub fn duration_ms_to_ns(ms: f64) -> u64 {
 pub type Key = Cow<'static, str>;
 
 /// An OTLP `AnyValue`.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Equality and `Debug` see a [`AnyValue::Json`] document as the tree it stands for, so it compares equal to and
+/// prints like the value parsing it would have built.
+#[derive(Clone)]
 pub enum AnyValue {
     Str(String),
     Bool(bool),
@@ -36,10 +39,108 @@ pub enum AnyValue {
     Array(Vec<AnyValue>),
     Map(Vec<KeyValue>),
     Bytes(Vec<u8>),
+    /// A JSON document kept as its text: the value it parses to, not built. Structured log lines are shipped far
+    /// more often than looked into, so the protobuf encoder writes them straight from the text and only code that
+    /// walks a value builds the tree ([`AnyValue::parsed`]).
+    Json(JsonDoc),
+}
+
+/// The text of one JSON value that parsed (the parser that made it checked it, depth included).
+#[derive(Clone, PartialEq, Eq)]
+pub struct JsonDoc(Box<str>);
+
+impl JsonDoc {
+    /// Wraps `text` that has been parsed successfully, as the JSON of one value, by the caller; `parsed` falls
+    /// back to the text as a string if it was not, so a wrong promise shows in the output rather than panicking.
+    pub fn new_parsed(text: &str) -> Self {
+        JsonDoc(text.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The tree, exactly as `AnyValue`'s `Deserialize` builds it.
+    pub fn parse(&self) -> AnyValue {
+        sonic_rs::from_str(&self.0).unwrap_or_else(|_| AnyValue::Str(self.0.to_string()))
+    }
+}
+
+/// A JSON object key, borrowed from the text unless it had escapes.
+#[derive(Debug)]
+pub struct JsonKey<'de>(pub Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for JsonKey<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = JsonKey<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<JsonKey<'de>, E> {
+                Ok(JsonKey(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<JsonKey<'de>, E> {
+                Ok(JsonKey(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<JsonKey<'de>, E> {
+                Ok(JsonKey(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_string(V)
+    }
+}
+
+impl fmt::Debug for JsonDoc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.parse(), f)
+    }
+}
+
+impl fmt::Debug for AnyValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AnyValue::Str(v) => f.debug_tuple("Str").field(v).finish(),
+            AnyValue::Bool(v) => f.debug_tuple("Bool").field(v).finish(),
+            AnyValue::Int(v) => f.debug_tuple("Int").field(v).finish(),
+            AnyValue::Double(v) => f.debug_tuple("Double").field(v).finish(),
+            AnyValue::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            AnyValue::Map(v) => f.debug_tuple("Map").field(v).finish(),
+            AnyValue::Bytes(v) => f.debug_tuple("Bytes").field(v).finish(),
+            AnyValue::Json(doc) => fmt::Debug::fmt(doc, f),
+        }
+    }
+}
+
+impl PartialEq for AnyValue {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (AnyValue::Str(a), AnyValue::Str(b)) => a == b,
+            (AnyValue::Bool(a), AnyValue::Bool(b)) => a == b,
+            (AnyValue::Int(a), AnyValue::Int(b)) => a == b,
+            (AnyValue::Double(a), AnyValue::Double(b)) => a == b,
+            (AnyValue::Array(a), AnyValue::Array(b)) => a == b,
+            (AnyValue::Map(a), AnyValue::Map(b)) => a == b,
+            (AnyValue::Bytes(a), AnyValue::Bytes(b)) => a == b,
+            (AnyValue::Json(a), AnyValue::Json(b)) if a == b => true,
+            (AnyValue::Json(a), b) => a.parse() == *b,
+            (a, AnyValue::Json(b)) => *a == b.parse(),
+            _ => false,
+        }
+    }
 }
 
 impl AnyValue {
-    /// The value of `key` when this is a map.
+    /// This value with any JSON document built into its tree: what code that looks into values walks.
+    pub fn parsed(&self) -> Cow<'_, AnyValue> {
+        match self {
+            AnyValue::Json(doc) => Cow::Owned(doc.parse()),
+            other => Cow::Borrowed(other),
+        }
+    }
+
+    /// The value of `key` when this is a map (a [`AnyValue::Json`] document is not looked into: see `parsed`).
     pub fn get(&self, key: &str) -> Option<&AnyValue> {
         match self {
             AnyValue::Map(kvs) => kvs.iter().find(|kv| kv.key == key).map(|kv| &kv.value),
@@ -315,16 +416,18 @@ impl Severity {
     /// `fail`/`crit`/`dbug`/`trce`, Ruby's `I`/`W`/`E`, pino/bunyan numbers (`30`), syslog-ish `notice`.
     /// Unknown words keep their text with number 0 (unspecified).
     pub fn parse(level: &str) -> Severity {
+        const WORDS: [(u8, &[&str]); 6] = [
+            (1, &["trace", "trce", "t", "10", "finest", "finer"]),
+            (5, &["debug", "dbug", "d", "20", "fine", "config"]),
+            (9, &["info", "information", "i", "30", "notice", "log"]),
+            (13, &["warn", "warning", "w", "40"]),
+            (17, &["error", "err", "fail", "e", "50", "severe"]),
+            (21, &["fatal", "crit", "critical", "f", "60", "alert", "emergency", "emerg", "panic"]),
+        ];
         let text = level.trim();
-        let number = match text.to_ascii_lowercase().as_str() {
-            "trace" | "trce" | "t" | "10" | "finest" | "finer" => 1,
-            "debug" | "dbug" | "d" | "20" | "fine" | "config" => 5,
-            "info" | "information" | "i" | "30" | "notice" | "log" => 9,
-            "warn" | "warning" | "w" | "40" => 13,
-            "error" | "err" | "fail" | "e" | "50" | "severe" => 17,
-            "fatal" | "crit" | "critical" | "f" | "60" | "alert" | "emergency" | "emerg" | "panic" => 21,
-            _ => 0,
-        };
+        // Compared without case rather than lower-cased first: one allocation less on every log line.
+        let number =
+            WORDS.iter().find(|(_, words)| words.iter().any(|w| w.eq_ignore_ascii_case(text))).map_or(0, |(n, _)| *n);
         Severity { number, text: text.to_owned() }
     }
 }

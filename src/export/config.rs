@@ -13,6 +13,10 @@ pub const DEFAULT_OTLP_MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// The OpenTelemetry Collector batch processor's default batch size.
 pub const DEFAULT_OTLP_MAX_BATCH_ITEMS: usize = 8192;
 pub const DEFAULT_HONEYCOMB_URL: &str = "https://api.honeycomb.io";
+/// libdeflate's fastest level. Measured with `logship bench` and callgrind on the bundled batches: half the
+/// instructions of level 6 in gzip (14% of a whole delivery with logs) for 3–6% more bytes; levels 2–5 cost 84–94%
+/// of level 6 and save only about 1% of the bytes over level 1.
+pub const DEFAULT_GZIP_LEVEL: i32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -119,7 +123,7 @@ impl ExportConfig {
     /// Reads configuration through `get`, so tests need not touch the process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<ExportConfig, ExportConfigError> {
         let get = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let gzip_level = number(&get, "LOGSHIP_GZIP_LEVEL", 6, 0, 12)? as i32;
+        let gzip_level = number(&get, "LOGSHIP_GZIP_LEVEL", DEFAULT_GZIP_LEVEL as u64, 0, 12)? as i32;
         let otlp = otlp(&get, gzip_level)?;
         let honeycomb = match get("LOGSHIP_HONEYCOMB_API_KEY") {
             None => None,

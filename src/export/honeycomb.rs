@@ -498,6 +498,14 @@ impl<'a> Encoder<'a> {
                     self.value(Cow::Borrowed(kv.key.as_ref()), &kv.value, 0);
                 }
             }
+            AnyValue::Json(doc) => match doc.parse() {
+                AnyValue::Map(kvs) => {
+                    for kv in kvs.into_iter().filter(|kv| !kv.key.is_empty()) {
+                        self.value_tree(Cow::Owned(kv.key.into_owned()), kv.value, 0);
+                    }
+                }
+                body => self.value_tree(Cow::Borrowed("body"), body, 0),
+            },
             body => self.value(Cow::Borrowed("body"), body, 0),
         }
         self.attributes(attrs);
@@ -542,6 +550,30 @@ impl<'a> Encoder<'a> {
             AnyValue::Array(_) | AnyValue::Map(_) => {
                 Field::Owned(clip_owned(sonic_rs::to_string(&Plain(v)).unwrap_or_default()))
             }
+            AnyValue::Json(doc) => return self.value_tree(key, doc.parse(), depth),
+        };
+        self.fields.push((key, field));
+    }
+
+    /// [`Self::value`] for a tree built here from a JSON document: the same fields, owning their text.
+    fn value_tree(&mut self, key: Cow<'a, str>, v: AnyValue, depth: usize) {
+        let field = match v {
+            AnyValue::Str(s) => Field::Owned(clip_owned(s)),
+            AnyValue::Bool(b) => Field::Bool(b),
+            AnyValue::Int(i) => Field::Int(i),
+            AnyValue::Double(d) if d.is_finite() => Field::Float(d),
+            AnyValue::Double(_) => return,
+            AnyValue::Bytes(b) => Field::Owned(clip_owned(base64::engine::general_purpose::STANDARD.encode(b))),
+            AnyValue::Map(kvs) if depth < MAX_FLATTEN_DEPTH => {
+                for kv in kvs.into_iter().filter(|kv| !kv.key.is_empty()) {
+                    self.value_tree(Cow::Owned(format!("{key}.{}", kv.key)), kv.value, depth + 1);
+                }
+                return;
+            }
+            AnyValue::Array(_) | AnyValue::Map(_) => {
+                Field::Owned(clip_owned(sonic_rs::to_string(&Plain(&v)).unwrap_or_default()))
+            }
+            AnyValue::Json(doc) => return self.value_tree(key, doc.parse(), depth),
         };
         self.fields.push((key, field));
     }
@@ -828,6 +860,7 @@ impl Serialize for Plain<'_> {
                 }
                 m.end()
             }
+            AnyValue::Json(doc) => Plain(&doc.parse()).serialize(s),
         }
     }
 }

@@ -239,6 +239,41 @@ fn merge_failures(backend: &str, signal: Signal, failed: Vec<(u64, String)>) -> 
     out
 }
 
+/// The next request of `todo` (a stack, next batch last) within the backend's body limit: a batch whose body is
+/// over it is halved and its halves pushed back, so the limit holds without planning by size up front.
+fn next_request<B: Backend>(backend: &B, t: &Telemetry, todo: &mut Vec<B::Batch>) -> Option<(B::Batch, Request)> {
+    while let Some(batch) = todo.pop() {
+        let request = backend.request(t, &batch);
+        if request.raw_len <= backend.max_body_bytes() {
+            return Some((batch, request));
+        }
+        match backend.split(batch) {
+            Ok((a, b)) => {
+                todo.push(b);
+                todo.push(a);
+            }
+            // A single item over the limit still goes: the backend's own answer is the clearest report.
+            Err(single) => return Some((single, request)),
+        }
+    }
+    None
+}
+
+/// Every request [`deliver`] would send for `signal`'s items of `t`, first attempts only, in its order for one
+/// request in flight: planned, encoded, compressed and split exactly as delivery does, with no network.
+///
+/// This is the seam `logship bench` times: the real encoding path, not a copy of it.
+pub fn requests<'a, B: Backend>(
+    backend: &'a B,
+    t: &'a Telemetry,
+    signal: Signal,
+) -> impl Iterator<Item = Request> + 'a {
+    backend.batches(t, signal).into_iter().flat_map(move |first| {
+        let mut todo = vec![first];
+        std::iter::from_fn(move || next_request(backend, t, &mut todo).map(|(_, request)| request))
+    })
+}
+
 /// The shortest attempt worth starting: below this the request cannot finish before the deadline.
 const MIN_ATTEMPT: Duration = Duration::from_millis(50);
 
@@ -253,22 +288,8 @@ async fn deliver_batch<B: Backend>(
 ) -> Tally {
     let mut tally = Tally::default();
     let mut todo = vec![first];
-    while let Some(batch) = todo.pop() {
+    while let Some((batch, request)) = next_request(backend, t, &mut todo) {
         let items = backend.items(&batch) as u64;
-        let request = backend.request(t, &batch);
-        let batch = if request.raw_len > backend.max_body_bytes() {
-            match backend.split(batch) {
-                Ok((a, b)) => {
-                    todo.push(b);
-                    todo.push(a);
-                    continue;
-                }
-                // A single item over the limit still goes: the backend's own answer is the clearest report.
-                Err(single) => single,
-            }
-        } else {
-            batch
-        };
         let mut attempt: u32 = 0;
         let mut last_reason = String::new();
         loop {

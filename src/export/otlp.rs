@@ -55,17 +55,12 @@ impl Backend for Otlp {
 
     fn request(&self, t: &Telemetry, batch: &Batch) -> Request {
         let target = &self.target;
-        // Most deliveries fit one request: then the telemetry is encoded as it stands, without a copy.
-        let part;
-        let data = if batch.is_whole(t) {
-            t
-        } else {
-            part = batch.materialize(t);
-            &part
-        };
         let (raw, content_type) = match target.protocol {
-            Protocol::Protobuf => (otlp_proto::encode(data, batch.signal), "application/x-protobuf"),
-            Protocol::Json => (otlp_json::encode(data, batch.signal), "application/json"),
+            // Written from the batch's slices of the telemetry: no batch is ever copied out.
+            Protocol::Protobuf => (otlp_proto::encode_batch(t, batch), "application/x-protobuf"),
+            // Most deliveries fit one request: then the telemetry is encoded as it stands, without a copy.
+            Protocol::Json if batch.is_whole(t) => (otlp_json::encode(t, batch.signal), "application/json"),
+            Protocol::Json => (otlp_json::encode(&batch.materialize(t), batch.signal), "application/json"),
         };
         let raw_len = raw.len();
         let (body, content_encoding) = match target.compression {

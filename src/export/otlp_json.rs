@@ -202,6 +202,9 @@ impl Serialize for J<'_, KeyValue> {
 
 impl Serialize for J<'_, AnyValue> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if let AnyValue::Json(doc) = self.0 {
+            return J(&doc.parse()).serialize(s);
+        }
         let mut m = s.serialize_map(Some(1))?;
         match self.0 {
             AnyValue::Str(v) => m.serialize_entry("stringValue", v)?,
@@ -214,6 +217,8 @@ impl Serialize for J<'_, AnyValue> {
                 use base64::Engine as _;
                 m.serialize_entry("bytesValue", &base64::engine::general_purpose::STANDARD.encode(b))?
             }
+            // Turned into its tree above.
+            AnyValue::Json(_) => {}
         }
         m.end()
     }

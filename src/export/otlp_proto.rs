@@ -11,12 +11,15 @@
 //! Field numbers and wire types are those of opentelemetry-proto (`common`, `resource`, `trace`, `metrics`,
 //! `logs` v1 and `collector/*/v1/*_service.proto`) and of `google.rpc.Status` / `google.rpc.RetryInfo`.
 
+use super::batch::{item_count, Batch};
 use super::otlp_json::Signal;
 use crate::telemetry::{
-    AnyValue, HistogramPoint, KeyValue, LogRecord, Metric, MetricData, Number, NumberPoint, Resource,
+    AnyValue, HistogramPoint, JsonDoc, JsonKey, KeyValue, LogRecord, Metric, MetricData, Number, NumberPoint, Resource,
     ResourceTelemetry, Span, Status, Telemetry,
 };
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
+use std::ops::Range;
 use std::time::Duration;
 
 /// Encodes one `Export{Trace,Metrics,Logs}ServiceRequest` for `signal`.
@@ -179,35 +182,73 @@ struct Request<'a> {
 
 impl Encode for Request<'_> {
     fn encode(&self, s: &mut Writer) {
-        let signal = self.signal;
         for r in &self.t.resources {
-            let present = match signal {
-                Signal::Traces => !r.spans.is_empty(),
-                Signal::Metrics => !r.metrics.is_empty(),
-                Signal::Logs => !r.logs.is_empty(),
-            };
-            if present {
-                // Export*ServiceRequest.resource_{spans,metrics,logs} = 1
-                s.nested(1, |s| resource_entry(s, r, signal));
-            }
+            resource_entry(s, &r.resource, Items::of(r, self.signal, 0..item_count(r, self.signal)));
         }
     }
 }
 
-fn resource_entry(s: &mut Writer, r: &ResourceTelemetry, signal: Signal) {
-    // Resource{Spans,Metrics,Logs}: resource = 1, scope_{spans,metrics,logs} = 2.
-    s.message(1, &r.resource);
-    s.nested(2, |s| {
-        // Scope{Spans,Metrics,Logs}: scope = 1 (InstrumentationScope: name = 1, version = 2), items = 2.
-        s.nested(1, |s| {
-            s.string(1, SCOPE_NAME);
-            s.string(2, SCOPE_VERSION);
-        });
-        match signal {
-            Signal::Traces => s.repeated(2, &r.spans),
-            Signal::Metrics => s.repeated(2, &r.metrics),
-            Signal::Logs => s.repeated(2, &r.logs),
+/// Encodes the request for the items of one [`Batch`] of `t`, straight from `t`: the same bytes as encoding
+/// `batch.materialize(t)`, without copying the items out.
+pub fn encode_batch(t: &Telemetry, batch: &Batch) -> Vec<u8> {
+    let mut out = Vec::new();
+    let s = &mut Writer { out: &mut out };
+    for slice in &batch.slices {
+        if let Some(r) = t.resources.get(slice.resource) {
+            resource_entry(s, &r.resource, Items::of(r, batch.signal, slice.start..slice.end));
         }
+    }
+    out
+}
+
+/// A run of one resource's items of one signal.
+#[derive(Clone, Copy)]
+enum Items<'a> {
+    Spans(&'a [Span]),
+    Metrics(&'a [Metric]),
+    Logs(&'a [LogRecord]),
+}
+
+impl<'a> Items<'a> {
+    /// `range` of `r`'s items of `signal`; none when the range is out of bounds, as `Batch::materialize` reads it.
+    fn of(r: &'a ResourceTelemetry, signal: Signal, range: Range<usize>) -> Self {
+        match signal {
+            Signal::Traces => Items::Spans(r.spans.get(range).unwrap_or_default()),
+            Signal::Metrics => Items::Metrics(r.metrics.get(range).unwrap_or_default()),
+            Signal::Logs => Items::Logs(r.logs.get(range).unwrap_or_default()),
+        }
+    }
+
+    fn is_empty(self) -> bool {
+        match self {
+            Items::Spans(v) => v.is_empty(),
+            Items::Metrics(v) => v.is_empty(),
+            Items::Logs(v) => v.is_empty(),
+        }
+    }
+}
+
+/// One `Resource{Spans,Metrics,Logs}` entry of a request; nothing when there are no items.
+fn resource_entry(s: &mut Writer, resource: &Resource, items: Items<'_>) {
+    if items.is_empty() {
+        return;
+    }
+    // Export*ServiceRequest.resource_{spans,metrics,logs} = 1
+    s.nested(1, |s| {
+        // Resource{Spans,Metrics,Logs}: resource = 1, scope_{spans,metrics,logs} = 2.
+        s.message(1, resource);
+        s.nested(2, |s| {
+            // Scope{Spans,Metrics,Logs}: scope = 1 (InstrumentationScope: name = 1, version = 2), items = 2.
+            s.nested(1, |s| {
+                s.string(1, SCOPE_NAME);
+                s.string(2, SCOPE_VERSION);
+            });
+            match items {
+                Items::Spans(v) => s.repeated(2, v),
+                Items::Metrics(v) => s.repeated(2, v),
+                Items::Logs(v) => s.repeated(2, v),
+            }
+        });
     });
 }
 
@@ -242,7 +283,122 @@ impl Encode for AnyValue {
             AnyValue::Array(vs) => s.nested(5, |s| s.repeated(1, vs)),
             AnyValue::Map(kvs) => s.nested(6, |s| s.repeated(1, kvs)),
             AnyValue::Bytes(b) => s.len_field(7, b),
+            AnyValue::Json(doc) => json_value(s, doc),
         }
+    }
+}
+
+/// A JSON document as the `AnyValue` its tree would be, written straight from the text: the same bytes as building
+/// the tree and encoding it (the visitor below makes the tree's choices), without a node or a string allocated.
+fn json_value(s: &mut Writer, doc: &JsonDoc) {
+    let start = s.out.len();
+    let mut de = sonic_rs::Deserializer::from_str(doc.as_str());
+    let written = DeserializeSeed::deserialize(JsonToProto(s), &mut de).and_then(|()| de.end());
+    if written.is_err() {
+        // `JsonDoc` holds text that parsed; should it not, its tree is the text as a string, and so is this.
+        s.out.truncate(start);
+        s.len_field(1, doc.as_str().as_bytes());
+    }
+}
+
+/// Writes the JSON value it is handed as an `AnyValue` message's content.
+struct JsonToProto<'w, 'o>(&'w mut Writer<'o>);
+
+impl<'de> DeserializeSeed<'de> for JsonToProto<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for JsonToProto<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        AnyValue::Bool(v).encode(self.0);
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        AnyValue::Int(v).encode(self.0);
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        i64::try_from(v).map_or(AnyValue::Double(v as f64), AnyValue::Int).encode(self.0);
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        AnyValue::Double(v).encode(self.0);
+        Ok(())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.0.len_field(1, v.as_bytes());
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        // The tree's null: an empty string.
+        self.0.len_field(1, b"");
+        Ok(())
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.0.len_field(1, b"");
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut result = Ok(());
+        // ArrayValue: values = 1, each an AnyValue. A slot is opened before knowing whether an element follows,
+        // and taken back at the end.
+        self.0.nested(5, |s| loop {
+            let mark = s.out.len();
+            let mut next = Ok(None);
+            s.nested(1, |s| next = seq.next_element_seed(JsonToProto(s)));
+            match next {
+                Ok(Some(())) => {}
+                Ok(None) => {
+                    s.out.truncate(mark);
+                    break;
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        });
+        result
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut result = Ok(());
+        // KeyValueList: values = 1, each a KeyValue { key = 1, value = 2 }.
+        self.0.nested(6, |s| loop {
+            let key = match map.next_key::<JsonKey<'de>>() {
+                Ok(Some(key)) => key,
+                Ok(None) => break,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            s.nested(1, |s| {
+                s.string(1, &key.0);
+                s.nested(2, |s| result = map.next_value_seed(JsonToProto(s)));
+            });
+            if result.is_err() {
+                break;
+            }
+        });
+        result
     }
 }
 
@@ -1573,6 +1729,27 @@ mod tests {
                     prop_assert_eq!(walk_request(&bytes, signal), only(&t, signal));
                 }
             }
+
+            /// A batch is encoded from its slices exactly as from its materialized copy, whole or cut.
+            #[test]
+            fn batches_encode_as_their_copies(
+                sizes in proptest::collection::vec(0usize..5, 1..4),
+                max in 1usize..6,
+                log in arb_log(),
+                span in arb_span(),
+            ) {
+                let t = Telemetry { resources: sizes.iter().enumerate().map(|(i, n)| ResourceTelemetry {
+                    resource: Resource { attributes: vec![KeyValue::new("i", i as i64)] },
+                    spans: vec![span.clone(); *n],
+                    metrics: vec![],
+                    logs: vec![log.clone(); n + 1],
+                }).collect() };
+                for signal in [Signal::Traces, Signal::Logs] {
+                    for batch in crate::export::batch::plan(&t, signal, max) {
+                        prop_assert_eq!(encode_batch(&t, &batch), encode(&batch.materialize(&t), signal));
+                    }
+                }
+            }
         }
     }
 
@@ -1742,7 +1919,62 @@ mod tests {
         assert_eq!(status_message_json(b"<html>"), None);
     }
 
+    /// JSON text of any shape: every scalar kind, escapes, empty and long strings, nesting.
+    fn arb_json() -> impl Strategy<Value = String> {
+        let string = prop_oneof![Just(String::new()), "[a-z\\\"\u{e9}\u{1f600} ]{0,8}", "[a-z]{120,140}"]
+            .prop_map(|s| sonic_rs::to_string(&s).unwrap_or_default());
+        let leaf = prop_oneof![
+            Just("null".to_owned()),
+            any::<bool>().prop_map(|b| b.to_string()),
+            any::<i64>().prop_map(|i| i.to_string()),
+            any::<u64>().prop_map(|i| i.to_string()),
+            (-1e6f64..1e6).prop_map(|d| format!("{d:e}")),
+            string.clone(),
+        ];
+        leaf.prop_recursive(4, 32, 6, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(|vs| format!("[{}]", vs.join(","))),
+                proptest::collection::vec((string.clone(), inner), 0..6).prop_map(|kvs| {
+                    let body: Vec<String> = kvs.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                    format!("{{{}}}", body.join(","))
+                }),
+            ]
+        })
+    }
+
+    /// A JSON document written from its text is byte for byte the tree it parses to, encoded.
+    fn assert_json_as_tree(text: &str) {
+        let doc = AnyValue::Json(JsonDoc::new_parsed(text));
+        let tree = doc.parsed().into_owned();
+        assert!(!matches!(tree, AnyValue::Json(_)));
+        assert_eq!(hex(&bytes_of(&doc)), hex(&bytes_of(&tree)), "{text}");
+    }
+
+    #[test]
+    fn json_documents_encode_as_their_tree() {
+        let long = "x".repeat(300);
+        for text in [
+            r#"{"level":"info","time":1793538600432,"msg":"price quote","http":{"method":"GET","status":200}}"#,
+            r#"{"a":null,"b":true,"c":false,"d":-7,"e":18446744073709551615,"f":9223372036854775807,"g":1.5e3}"#,
+            r#"{"":1,"esc\"aped":"\u00e9\n","arr":[],"obj":{},"nested":[[1,[2,{"x":[null]}]],{"k":"v"}]}"#,
+            r#"  {"dup":1,"dup":2}  "#,
+            &format!(r#"{{"long":"{long}","list":["{long}","{long}"],"deep":{{"m":{{"long":"{long}"}}}}}}"#),
+            r#"[1,"two",{"three":3}]"#,
+            "-0.0",
+            r#""just a string""#,
+        ] {
+            assert_json_as_tree(text);
+        }
+        // Text that does not parse is encoded as the string it is, as its tree would be.
+        assert_eq!(bytes_of(&AnyValue::Json(JsonDoc::new_parsed("{nope"))), bytes_of(&AnyValue::Str("{nope".into())));
+    }
+
     proptest! {
+        #[test]
+        fn json_text_encodes_as_its_tree(value in arb_json(), pad in "[ \t]{0,2}") {
+            assert_json_as_tree(&format!("{pad}{value}{pad}"));
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..256)) {
             for signal in Signal::ALL {

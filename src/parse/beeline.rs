@@ -306,6 +306,7 @@ fn flags_error(v: &AnyValue) -> bool {
         AnyValue::Map(_) => true,
         AnyValue::Array(a) => !a.is_empty(),
         AnyValue::Bytes(b) => !b.is_empty(),
+        AnyValue::Json(doc) => flags_error(&doc.parse()),
     }
 }
 

@@ -15,8 +15,11 @@
 //! (`console.log(JSON.stringify(obj))`), else CloudWatch's event time.
 
 use super::{from_json, AppLog, Ctx, Format, Item, ParseError};
-use crate::telemetry::{AnyValue, KeyValue, Severity, SpanId, TraceId, UnixNanos};
+use crate::telemetry::{AnyValue, JsonDoc, JsonKey, Severity, SpanId, TraceId, UnixNanos};
 use crate::time::{from_epoch_digits, from_epoch_number, from_epoch_str, parse_timestamp};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
 
 const TIME_KEYS: [&str; 4] = ["timestamp", "time", "@timestamp", "ts"];
 const LEVEL_KEYS: [&str; 4] = ["level", "levelname", "severity", "log.level"];
@@ -27,23 +30,29 @@ const SPAN_KEYS: [&str; 2] = ["spanId", "span_id"];
 
 /// Claims every line that opens with `{`; a line that opens like an array or a number is claimed only when it
 /// parses, because text lines start that way too (`[INFO] …`, `2024-03-01 …`).
+///
+/// An object is read once, for the few fields lifted out of it, and kept as its text: the exporters write the body
+/// from the text, so no tree of the document is built for the common case of shipping it.
 pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Option<Vec<Item>>, ParseError> {
     let text = line.trim_start_matches(JSON_WHITESPACE);
-    let body: AnyValue = match text.as_bytes().first() {
-        Some(b'{') => from_json(Format::JsonLog, text)?,
+    let (fields, body) = match text.as_bytes().first() {
+        Some(b'{') => {
+            let fields: Lifted<'_> = from_json(Format::JsonLog, text)?;
+            (fields, AnyValue::Json(JsonDoc::new_parsed(text)))
+        }
         Some(b'[') if text.trim_end_matches(JSON_WHITESPACE).ends_with(']') => match whole_json(text) {
-            Some(value) => value,
+            Some(value) => (Lifted::default(), value),
             None => return Ok(None),
         },
         Some(b'-' | b'0'..=b'9') if text.bytes().all(|c| c.is_ascii_digit() || b"+-.eE \t\r\n".contains(&c)) => {
             match whole_json(text) {
-                Some(value) => value,
+                Some(value) => (Lifted::default(), value),
                 None => return Ok(None),
             }
         }
         _ => return Ok(None),
     };
-    Ok(Some(vec![Item::Log(record(body, ctx))]))
+    Ok(Some(vec![Item::Log(record(&fields, body, ctx))]))
 }
 
 /// JSON's insignificant whitespace; `str::trim` would also eat Unicode spaces the JSON parser then rejects.
@@ -53,42 +62,215 @@ fn whole_json(text: &str) -> Option<AnyValue> {
     sonic_rs::from_str(text).ok()
 }
 
-fn record(body: AnyValue, ctx: &Ctx<'_>) -> AppLog {
-    let fields: &[KeyValue] = match &body {
-        AnyValue::Map(kvs) => kvs,
-        _ => &[],
-    };
-    let time_ns = first(fields, &TIME_KEYS, time_of).unwrap_or_else(|| ctx.time_ns());
-    let severity = first(fields, &LEVEL_KEYS, severity_of).or_else(|| ctx.severity());
-    let request_id = first(fields, &REQUEST_ID_KEYS, |v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
+fn record(fields: &Lifted<'_>, body: AnyValue, ctx: &Ctx<'_>) -> AppLog {
+    let time_ns = fields.first(&TIME_KEYS, time_of).unwrap_or_else(|| ctx.time_ns());
+    let severity = fields.first(&LEVEL_KEYS, severity_of).or_else(|| ctx.severity());
+    let request_id = fields
+        .first(&REQUEST_ID_KEYS, |v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
         .or_else(|| ctx.request_id().map(str::to_owned));
-    let trace_id = first(fields, &TRACE_KEYS, |v| v.as_str().and_then(trace_of));
-    let span_id = first(fields, &SPAN_KEYS, |v| v.as_str().and_then(|s| SpanId::from_hex(s.trim())));
+    let trace_id = fields.first(&TRACE_KEYS, |v| v.as_str().and_then(trace_of));
+    let span_id = fields.first(&SPAN_KEYS, |v| v.as_str().and_then(|s| SpanId::from_hex(s.trim())));
     AppLog { time_ns, request_id, severity, body, attributes: Vec::new(), trace_id, span_id }
 }
 
-/// The first of `keys`, in their order, whose value `read` accepts.
-fn first<T>(fields: &[KeyValue], keys: &[&str], read: impl Fn(&AnyValue) -> Option<T>) -> Option<T> {
-    keys.iter().find_map(|key| fields.iter().find(|kv| kv.key == *key).and_then(|kv| read(&kv.value)))
-}
+/// Every top-level key a field may be lifted from.
+const LIFTED_KEYS: [&str; 19] = [
+    "timestamp",
+    "time",
+    "@timestamp",
+    "ts",
+    "level",
+    "levelname",
+    "severity",
+    "log.level",
+    "requestId",
+    "AWSRequestId",
+    "function_request_id",
+    "aws_request_id",
+    "awsRequestId",
+    "xray_trace_id",
+    "traceId",
+    "trace_id",
+    "_X_AMZN_TRACE_ID",
+    "spanId",
+    "span_id",
+];
 
-fn time_of(value: &AnyValue) -> Option<UnixNanos> {
-    match value {
-        AnyValue::Str(s) => {
-            let s = s.trim();
-            parse_timestamp(s).or_else(|| from_epoch_str(s))
-        }
-        AnyValue::Int(i) => u64::try_from(*i).ok().and_then(|v| from_epoch_digits(v, "")),
-        AnyValue::Double(d) => from_epoch_number(*d),
-        _ => None,
+/// The first value of each of [`LIFTED_KEYS`] in a top-level object, the rest of the document checked but not kept.
+/// It accepts exactly the documents `AnyValue`'s `Deserialize` does: every value goes through `deserialize_any`.
+#[derive(Debug, Default)]
+struct Lifted<'a>([Option<Scalar<'a>>; LIFTED_KEYS.len()]);
+
+impl<'a> Lifted<'a> {
+    /// The first of `keys`, in their order, whose value `read` accepts.
+    fn first<T>(&self, keys: &[&str], read: impl Fn(&Scalar<'a>) -> Option<T>) -> Option<T> {
+        keys.iter().find_map(|key| {
+            let i = LIFTED_KEYS.iter().position(|k| k == key)?;
+            self.0[i].as_ref().and_then(&read)
+        })
     }
 }
 
-fn severity_of(value: &AnyValue) -> Option<Severity> {
+/// A lifted value: what the readers look at, and `Other` for what they never accept.
+#[derive(Debug)]
+enum Scalar<'a> {
+    Str(Cow<'a, str>),
+    Int(i64),
+    Double(f64),
+    Other,
+}
+
+impl Scalar<'_> {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Lifted<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Lifted<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Lifted<'de>, A::Error> {
+                let mut out = Lifted::default();
+                while let Some(JsonKey(key)) = map.next_key()? {
+                    match LIFTED_KEYS.iter().position(|k| *k == key) {
+                        Some(i) if out.0[i].is_none() => out.0[i] = Some(map.next_value()?),
+                        _ => map.next_value::<Checked>().map(|_| ())?,
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar<'de>, E> {
+                Ok(i64::try_from(v).map_or(Scalar::Double(v as f64), Scalar::Int))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Double(v))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(v)))
+            }
+            // The tree's null is an empty string.
+            fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Borrowed("")))
+            }
+            fn visit_none<E>(self) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Borrowed("")))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar<'de>, A::Error> {
+                Checked::seq(seq).map(|_| Scalar::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar<'de>, A::Error> {
+                Checked::map(map).map(|_| Scalar::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Any JSON value, read as the tree would read it (so the same documents fail) and then forgotten.
+struct Checked;
+
+impl Checked {
+    fn seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+
+    fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Checked, A::Error> {
+        while map.next_entry::<JsonKey<'de>, Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+}
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Checked;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_unit<E>(self) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_none<E>(self) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Checked, A::Error> {
+                Checked::seq(seq)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Checked, A::Error> {
+                Checked::map(map)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn time_of(value: &Scalar<'_>) -> Option<UnixNanos> {
     match value {
-        AnyValue::Str(s) if !s.trim().is_empty() => Some(Severity::parse(s)),
+        Scalar::Str(s) => {
+            let s = s.trim();
+            parse_timestamp(s).or_else(|| from_epoch_str(s))
+        }
+        Scalar::Int(i) => u64::try_from(*i).ok().and_then(|v| from_epoch_digits(v, "")),
+        Scalar::Double(d) => from_epoch_number(*d),
+        Scalar::Other => None,
+    }
+}
+
+fn severity_of(value: &Scalar<'_>) -> Option<Severity> {
+    match value {
+        Scalar::Str(s) if !s.trim().is_empty() => Some(Severity::parse(s)),
         // pino and bunyan: 10 trace … 60 fatal; custom levels keep their number as text.
-        AnyValue::Int(n) => Some(Severity::parse(&n.to_string())),
+        Scalar::Int(n) => Some(Severity::parse(&n.to_string())),
         _ => None,
     }
 }
@@ -102,6 +284,7 @@ mod tests {
     use super::*;
     use crate::parse::runtime_prefix::{self, Prefix, Runtime};
     use crate::parse::{parse_line, ParsedLine};
+    use crate::telemetry::KeyValue;
     use proptest::prelude::*;
 
     const RID: &str = "8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f";
@@ -305,7 +488,7 @@ mod tests {
         match &items[..] {
             [Item::Log(log)] => {
                 assert_eq!(lifted(log), want(BASE + 123_000_000, Some((5, "debug")), Some(RID), None, None));
-                assert_eq!(log.body.get("orderId"), Some(&AnyValue::Int(42)));
+                assert_eq!(log.body.parsed().get("orderId"), Some(&AnyValue::Int(42)));
             }
             other => panic!("expected one log, got {other:?}"),
         }
@@ -360,6 +543,14 @@ mod tests {
         #[test]
         fn parse_never_panics(line in any::<String>()) {
             let _ = parse(&line, &ctx());
+        }
+
+        /// Reading only the lifted fields refuses exactly the documents building the whole tree refuses.
+        #[test]
+        fn lifting_accepts_what_the_tree_accepts(line in r#"\{["{}\[\]:,0-9a-z .eE+\\-]{0,40}\}?"#) {
+            let lifted = from_json::<super::Lifted<'_>>(Format::JsonLog, &line).is_ok();
+            let tree = matches!(from_json::<AnyValue>(Format::JsonLog, &line), Ok(AnyValue::Map(_)));
+            prop_assert_eq!(lifted, tree, "{}", line);
         }
 
         #[test]

@@ -169,7 +169,7 @@ fn labelled<'a>(rest: &'a str, labels: &[&'static str]) -> Vec<(&'static str, &'
     let mut found: Vec<(usize, usize, &'static str)> = Vec::with_capacity(labels.len());
     for label in labels {
         let mut from = 0;
-        while let Some(pos) = rest[from..].find(label).map(|p| p + from) {
+        while let Some(pos) = find(&rest[from..], label).map(|p| p + from) {
             let end = pos + label.len();
             let at_boundary = pos == 0 || bytes[pos - 1].is_ascii_whitespace();
             let has_colon = bytes.get(end) == Some(&b':');
@@ -188,6 +188,21 @@ fn labelled<'a>(rest: &'a str, labels: &[&'static str]) -> Vec<(&'static str, &'
         out.push((*label, rest[*value_start..value_end].trim()));
     }
     out
+}
+
+/// `hay.find(needle)`, led by a memchr for the needle's first character: the labels are short and a line has few
+/// candidates, so this beats building a two-way searcher for each label of each line.
+fn find(hay: &str, needle: &str) -> Option<usize> {
+    let first = needle.chars().next()?;
+    let mut from = 0;
+    while let Some(i) = hay.get(from..)?.find(first) {
+        let at = from + i;
+        if hay.get(at..)?.starts_with(needle) {
+            return Some(at);
+        }
+        from = at + first.len_utf8();
+    }
+    None
 }
 
 fn field<'a>(fields: &[(&'static str, &'a str)], label: &str) -> Option<&'a str> {
@@ -433,6 +448,11 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn find_is_str_find(hay in "[a-cé D:]{0,40}", needle in "[a-cé D:]{1,4}") {
+            proptest::prop_assert_eq!(find(&hay, &needle), hay.find(needle.as_str()));
+        }
+
         #[test]
         fn never_panics(line in "\\PC{0,200}") {
             let _ = parse(&line, &Ctx { observed_ns: 0, prefix: None });

@@ -790,6 +790,7 @@ mod tests {
                     )
                 }
                 AnyValue::Bytes(b) => format!("Bytes({b:?})"),
+                AnyValue::Json(doc) => typed(&doc.parse()),
             }
         }
         plain_value(&typed(v))

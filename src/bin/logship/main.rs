@@ -1,4 +1,8 @@
-//! `logship` CLI: replays captured subscription events through the shipper's own pipeline on a laptop.
+//! `logship` CLI: replays captured subscription events through the shipper's own pipeline on a laptop, and
+//! benchmarks that pipeline (`logship bench`).
+
+mod bench;
+mod floor;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -16,6 +20,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// Counts allocations for `logship bench`'s allocations per event; the counting is two relaxed atomic adds per call.
+#[global_allocator]
+static GLOBAL: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
+
 #[derive(Parser)]
 #[command(name = "logship", version, about = "Agentless telemetry shipper for AWS Lambda")]
 struct Cli {
@@ -28,6 +36,9 @@ enum Command {
     /// Run captured events (awslogs or Kinesis Lambda events, raw gzip payloads, LogsData JSON, or JSON lines of
     /// events) through exactly the pipeline the shipper Lambda runs.
     Replay(ReplayArgs),
+    /// Measure the pipeline: events/s per core with and without logs, read against the floor (base64 + gunzip +
+    /// LogsData JSON) timed in the same run, request bytes, allocations per event, peak RSS, shipper start-up.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -92,7 +103,14 @@ fn main() -> ExitCode {
 
 /// Returns whether every event was read.
 fn run(cli: Cli) -> Result<bool> {
-    let Command::Replay(args) = cli.command;
+    match cli.command {
+        Command::Replay(args) => replay_files(&args),
+        Command::Bench(args) => bench::run(&args),
+    }
+}
+
+/// `logship replay`; returns whether every event was read.
+fn replay_files(args: &ReplayArgs) -> Result<bool> {
     let mut config = Config::from_env().context("configuration")?;
     if args.region.is_some() {
         config.region.clone_from(&args.region);
