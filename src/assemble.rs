@@ -62,6 +62,8 @@ struct Env {
     /// Init or restore records seen since the last invocation started: they belong to the next one.
     pending_init: Option<Init>,
     logs: Vec<PendingLog>,
+    /// `!Config::drop_logs`.
+    keep_logs: bool,
     samples: Vec<MetricSample>,
     spans: Vec<Span>,
 }
@@ -114,6 +116,7 @@ impl<'c> Assembler<'c> {
             stream: stream.to_owned(),
             function,
             version,
+            keep_logs: !self.config.drop_logs,
             ..Env::default()
         });
         self.index.insert(key, self.envs.len() - 1);
@@ -128,7 +131,9 @@ impl<'c> Assembler<'c> {
                 Item::Platform { time_ns, record } => env.platform(time_ns, record, event_id, observed_ns),
                 Item::Log(log) => {
                     env.note_app_error(&log);
-                    env.logs.push(PendingLog { log, observed_ns, record_id: event_id.to_owned() });
+                    if env.keep_logs {
+                        env.logs.push(PendingLog { log, observed_ns, record_id: event_id.to_owned() });
+                    }
                 }
                 Item::Metric(sample) => env.samples.push(sample),
                 Item::Span(span) => env.spans.push(span),
@@ -272,7 +277,9 @@ impl Env {
             trace_id: None,
             span_id: None,
         };
-        self.logs.push(PendingLog { log, observed_ns, record_id: event_id.to_owned() });
+        if self.keep_logs {
+            self.logs.push(PendingLog { log, observed_ns, record_id: event_id.to_owned() });
+        }
     }
 
     /// The runtimes report a handler's uncaught error only as an application line; it still fails the invocation.
@@ -320,7 +327,7 @@ impl Env {
                 if let Some(Tracing { trace_id: Some(t), segment_id: Some(s), .. }) = inv.tracing {
                     links.insert(&inv.request_id, (t, s));
                 }
-                if let Some(message) = orphan_error(inv) {
+                if let Some(message) = orphan_error(inv).filter(|_| self.keep_logs) {
                     orphans.push((inv.request_id.clone(), inv.last_seen_ns, message));
                 }
             }

@@ -77,6 +77,10 @@ pub struct Config {
     pub region: Option<String>,
     pub pricing: Pricing,
     pub max_inflated_bytes: Option<usize>,
+    /// No log record is built: set by the caller when logs are routed nowhere (`LOGSHIP_LOGS_TO=none`), so a
+    /// spans-and-metrics shipper doesn't pay for records it would throw away. App lines are still read for what
+    /// they say about spans (handler errors) and metrics.
+    pub drop_logs: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -137,7 +141,7 @@ impl Config {
             ),
         };
         let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")).filter(|r| !r.trim().is_empty());
-        Ok(Config { region, pricing, max_inflated_bytes })
+        Ok(Config { region, pricing, max_inflated_bytes, drop_logs: false })
     }
 
     pub fn decode_options(&self) -> DecodeOptions {

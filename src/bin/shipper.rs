@@ -68,6 +68,8 @@ async fn cold_start() -> Result<Shipper, Error> {
         export.resolve_secrets(&AwsSecrets::new(&aws)).await?;
     }
     let exporters = Exporters::new(export, HttpClient::new()?)?;
+    // Logs routed nowhere (`LOGSHIP_LOGS_TO=none`): don't build the records at all.
+    let config = Config { drop_logs: exporters.config().routes(Signal::Logs).is_empty(), ..config };
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "logship".into());
     let item_failures = match std::env::var("LOGSHIP_REPORT_BATCH_ITEM_FAILURES").as_deref() {
         Err(_) | Ok("true") | Ok("1") => true,

@@ -72,3 +72,21 @@ proptest! {
         prop_assert!(produced + platform >= messages.len() as u64);
     }
 }
+
+/// With logs routed nowhere the pipeline builds no log record, and nothing else changes: every fixture's spans
+/// (statuses from handler errors in app lines included) and metrics are the same as with logs.
+#[test]
+fn dropping_logs_changes_nothing_but_the_logs() {
+    for path in crate::fixtures("events") {
+        let event = std::fs::read(&path).unwrap();
+        let full = process_event(&event, &Config::default()).unwrap().telemetry;
+        let lean = process_event(&event, &Config { drop_logs: true, ..Config::default() }).unwrap().telemetry;
+        assert_eq!(lean.log_count(), 0, "{}", path.display());
+        let without_logs = |t: &logship::telemetry::Telemetry| {
+            let mut t = t.clone();
+            t.resources.iter_mut().for_each(|r| r.logs.clear());
+            t
+        };
+        assert_eq!(lean, without_logs(&full), "{}", path.display());
+    }
+}

@@ -87,6 +87,8 @@ impl Case {
 #[derive(Debug)]
 struct Shipper {
     config: Config,
+    /// The same with `drop_logs`, as the shipper runs when logs are routed nowhere.
+    no_logs: Config,
     exporters: Vec<Otlp>,
 }
 
@@ -116,12 +118,13 @@ impl Shipper {
         .context("exporter configuration")?;
         let otlp: OtlpConfig = export.otlp.context("no OTLP configuration")?;
         let exporters = Signal::ALL.iter().filter_map(|s| Otlp::for_signal(&otlp, *s)).collect();
-        Ok(Shipper { config, exporters })
+        let no_logs = Config { drop_logs: true, ..config.clone() };
+        Ok(Shipper { config, no_logs, exporters })
     }
 
     /// One delivery, as the shipper handles it up to the network.
     fn ship(&self, event: &[u8], logs: bool) -> Result<Sent, DecodeError> {
-        let out = process_event(event, &self.config)?;
+        let out = process_event(event, if logs { &self.config } else { &self.no_logs })?;
         let mut sent = Sent { events: out.stats.lines, ..Sent::default() };
         for exporter in &self.exporters {
             let signal = exporter.signal();
