@@ -10,7 +10,7 @@ use divan::{black_box, Bencher};
 use logship::assemble::Assembler;
 use logship::config::Config;
 use logship::decode::{
-    decode_event, inflate_capped, DecodeError, DecodeOptions, LogBatch, MessageType, Origin, Payload,
+    captured_events, decode_event, inflate_capped, DecodeOptions, LogBatch, MessageType, Origin, Payload,
 };
 use logship::export::config::ExportConfig;
 use logship::export::gzip::gzip;
@@ -66,7 +66,8 @@ impl Fixture {
         let path = fixture_dir().join(name);
         let content = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let config = Config::default();
-        let events: Vec<Event> = split_events(&content).into_iter().map(|raw| Event::new(raw, &config)).collect();
+        let events: Vec<Event> =
+            captured_events(&content).into_iter().map(|(_, raw)| Event::new(raw.to_vec(), &config)).collect();
         let log_events = events.iter().flat_map(|e| &e.batches).map(|b| b.log_events.len() as u64).sum();
         let inflated_bytes = events.iter().flat_map(|e| e.payloads).map(|p| p.json.len() as u64).sum();
         Fixture { events, log_events, inflated_bytes }
@@ -93,19 +94,6 @@ impl Event {
         let telemetry = process_event(&raw, config).unwrap_or_else(|e| panic!("fixture event fails: {e}")).telemetry;
         Event { raw, base64, gzip, payloads, batches, parsed, telemetry }
     }
-}
-
-/// The replay CLI's rule: a file is one event, or one event per line.
-fn split_events(content: &[u8]) -> Vec<Vec<u8>> {
-    let single = decode_event(content, &DecodeOptions::default());
-    if matches!(single, Err(DecodeError::EventJson(_))) {
-        return content
-            .split(|b| *b == b'\n')
-            .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
-            .map(<[u8]>::to_vec)
-            .collect();
-    }
-    vec![content.to_vec()]
 }
 
 /// The floor, shared with `logship bench` so both read against the same yardstick.

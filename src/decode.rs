@@ -263,6 +263,21 @@ pub fn decode_event(event: &[u8], opts: &DecodeOptions) -> Result<Vec<Payload>, 
     decode_records(event, opts)?.records.into_iter().map(|r| r.payload).collect()
 }
 
+/// How a captured file holds events, the rule `logship replay` and the benchmarks share: one event, or — when the
+/// whole is no JSON document and has several lines — one event per non-blank line, with its line number (from 1).
+pub fn captured_events(content: &[u8]) -> Vec<(Option<usize>, &[u8])> {
+    let several_lines = content.iter().filter(|b| **b == b'\n').count() > 1;
+    if several_lines && matches!(decode_records(content, &DecodeOptions::default()), Err(DecodeError::EventJson(_))) {
+        return content
+            .split(|b| *b == b'\n')
+            .enumerate()
+            .filter(|(_, line)| line.iter().any(|b| !b.is_ascii_whitespace()))
+            .map(|(i, line)| (Some(i + 1), line))
+            .collect();
+    }
+    vec![(None, content)]
+}
+
 fn kinesis_record(index: usize, record: Record<'_>, opts: &DecodeOptions) -> DecodedRecord {
     let Some(kinesis) = record.kinesis else {
         let origin = Origin::Kinesis { index, sequence_number: None };
@@ -462,6 +477,17 @@ mod tests {
             let msg = got.expect_err(want).to_string();
             assert!(msg.contains(want), "{msg:?} should contain {want:?}");
         }
+    }
+
+    #[test]
+    fn a_capture_is_one_event_or_one_per_line() {
+        let one = awslogs_event(LOGS_DATA);
+        assert_eq!(captured_events(&one), vec![(None, &one[..])]);
+        let pretty = b"{\n  \"messageType\": \"DATA_MESSAGE\",\n  \"logGroup\": \"g\"\n}\n";
+        assert_eq!(captured_events(pretty).len(), 1, "a multi-line JSON document is one event");
+        let lines = [&one[..], b"\n\n", &one[..], b"\n"].concat();
+        let events = captured_events(&lines);
+        assert_eq!(events, vec![(Some(1), &one[..]), (Some(3), &one[..])]);
     }
 
     #[test]

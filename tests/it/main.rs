@@ -12,20 +12,11 @@ mod otlp_e2e;
 mod properties;
 mod rotel;
 
-use std::path::{Path, PathBuf};
-
-/// The bundled fixtures of one folder, sorted so snapshot order is stable.
-pub fn fixtures(dir: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no fixtures in {}", root.display());
-    files
-}
+// Shared with the other integration test binary rather than written twice.
+#[allow(dead_code)]
+#[path = "../common/fixtures.rs"]
+mod common_fixtures;
+pub use common_fixtures::fixtures;
 
 /// Base64 of gzip, the way CloudWatch Logs wraps a LogsData document.
 pub fn awslogs_event(logs_data: &str) -> Vec<u8> {

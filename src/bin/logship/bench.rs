@@ -9,7 +9,7 @@
 use crate::floor;
 use anyhow::{bail, Context, Result};
 use logship::config::Config;
-use logship::decode::{decode_event, inflate_capped, DecodeError, DecodeOptions, Origin};
+use logship::decode::{captured_events, inflate_capped, DecodeError, DecodeOptions, Origin};
 use logship::export::config::{ExportConfig, OtlpConfig, DEFAULT_GZIP_LEVEL};
 use logship::export::otlp::Otlp;
 use logship::export::{requests, Signal};
@@ -220,7 +220,7 @@ struct Fixture {
 impl Fixture {
     fn load(path: &Path) -> Result<Fixture> {
         let content = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let events = split_events(&content);
+        let events: Vec<Vec<u8>> = captured_events(&content).into_iter().map(|(_, e)| e.to_vec()).collect();
         let mut log_events = 0;
         let mut logs_data_bytes = 0;
         for event in &events {
@@ -236,18 +236,6 @@ impl Fixture {
         let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
         Ok(Fixture { name, path: path.to_owned(), events, log_events, logs_data_bytes })
     }
-}
-
-/// The replay rule: a file is one event, or one event per line.
-fn split_events(content: &[u8]) -> Vec<Vec<u8>> {
-    if matches!(decode_event(content, &DecodeOptions::default()), Err(DecodeError::EventJson(_))) {
-        return content
-            .split(|b| *b == b'\n')
-            .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
-            .map(<[u8]>::to_vec)
-            .collect();
-    }
-    vec![content.to_vec()]
 }
 
 /// The default fixtures, found from the working directory (a checkout) or the crate the binary was built from.

@@ -7,7 +7,7 @@ mod floor;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use logship::config::Config;
-use logship::decode::DecodeError;
+use logship::decode::{captured_events, DecodeError};
 use logship::export::config::ExportConfig;
 use logship::export::fanout::Exporters;
 use logship::export::http::HttpClient;
@@ -222,13 +222,8 @@ fn read(path: &PathBuf) -> std::io::Result<Vec<u8>> {
 
 /// One file holds one event, or one event per line (a capture of many deliveries).
 fn replay(content: &[u8], config: &Config) -> Vec<(String, Result<Output, DecodeError>)> {
-    match process_event(content, config) {
-        Err(DecodeError::EventJson(_)) if content.iter().filter(|b| **b == b'\n').count() > 1 => content
-            .split(|b| *b == b'\n')
-            .enumerate()
-            .filter(|(_, line)| line.iter().any(|b| !b.is_ascii_whitespace()))
-            .map(|(i, line)| (format!(":{}", i + 1), process_event(line, config)))
-            .collect(),
-        result => vec![(String::new(), result)],
-    }
+    captured_events(content)
+        .into_iter()
+        .map(|(line, event)| (line.map_or_else(String::new, |n| format!(":{n}")), process_event(event, config)))
+        .collect()
 }
