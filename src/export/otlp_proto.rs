@@ -157,6 +157,19 @@ impl Writer<'_> {
         self.fixed64(v.to_bits());
     }
 
+    /// `AnyValue.bool_value`, a oneof member: written even when false.
+    fn bool_value(&mut self, v: bool) {
+        self.key(2, VARINT);
+        self.varint(u64::from(v));
+    }
+
+    /// `AnyValue.int_value`, a oneof member: written even when zero.
+    fn int_value(&mut self, v: i64) {
+        // int64 is a plain varint of the two's complement: negatives take ten bytes.
+        self.key(3, VARINT);
+        self.varint(v as u64);
+    }
+
     /// A packed `repeated fixed64` or `repeated double` (as bits); nothing when empty.
     fn packed_fixed64(&mut self, field: u32, vs: impl ExactSizeIterator<Item = u64>) {
         if vs.len() > 0 {
@@ -269,15 +282,8 @@ impl Encode for AnyValue {
     fn encode(&self, s: &mut Writer) {
         match self {
             AnyValue::Str(v) => s.len_field(1, v.as_bytes()),
-            AnyValue::Bool(v) => {
-                s.key(2, VARINT);
-                s.varint(u64::from(*v));
-            }
-            AnyValue::Int(v) => {
-                // int64 is a plain varint of the two's complement: negatives take ten bytes.
-                s.key(3, VARINT);
-                s.varint(*v as u64);
-            }
+            AnyValue::Bool(v) => s.bool_value(*v),
+            AnyValue::Int(v) => s.int_value(*v),
             AnyValue::Double(v) => s.double(4, *v),
             // ArrayValue.values = 1, KeyValueList.values = 1
             AnyValue::Array(vs) => s.nested(5, |s| s.repeated(1, vs)),
@@ -319,23 +325,29 @@ impl<'de> Visitor<'de> for JsonToProto<'_, '_> {
         f.write_str("any JSON value")
     }
 
+    // Scalars go straight to the writer, the same calls `AnyValue`'s encoding makes: no value is built and dropped
+    // per number of every log body.
     fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        AnyValue::Bool(v).encode(self.0);
+        self.0.bool_value(v);
         Ok(())
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        AnyValue::Int(v).encode(self.0);
+        self.0.int_value(v);
         Ok(())
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        i64::try_from(v).map_or(AnyValue::Double(v as f64), AnyValue::Int).encode(self.0);
+        // Past i64, the tree holds a double.
+        match i64::try_from(v) {
+            Ok(v) => self.0.int_value(v),
+            Err(_) => self.0.double(4, v as f64),
+        }
         Ok(())
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        AnyValue::Double(v).encode(self.0);
+        self.0.double(4, v);
         Ok(())
     }
 

@@ -20,13 +20,7 @@ use crate::time::{from_epoch_digits, from_epoch_number, from_epoch_str, parse_ti
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
-
-const TIME_KEYS: [&str; 4] = ["timestamp", "time", "@timestamp", "ts"];
-const LEVEL_KEYS: [&str; 4] = ["level", "levelname", "severity", "log.level"];
-const REQUEST_ID_KEYS: [&str; 5] =
-    ["requestId", "AWSRequestId", "function_request_id", "aws_request_id", "awsRequestId"];
-const TRACE_KEYS: [&str; 4] = ["xray_trace_id", "traceId", "trace_id", "_X_AMZN_TRACE_ID"];
-const SPAN_KEYS: [&str; 2] = ["spanId", "span_id"];
+use std::ops::Range;
 
 /// Claims every line that opens with `{`; a line that opens like an array or a number is claimed only when it
 /// parses, because text lines start that way too (`[INFO] …`, `2024-03-01 …`).
@@ -63,17 +57,18 @@ fn whole_json(text: &str) -> Option<AnyValue> {
 }
 
 fn record(fields: &Lifted<'_>, body: AnyValue, ctx: &Ctx<'_>) -> AppLog {
-    let time_ns = fields.first(&TIME_KEYS, time_of).unwrap_or_else(|| ctx.time_ns());
-    let severity = fields.first(&LEVEL_KEYS, severity_of).or_else(|| ctx.severity());
+    let time_ns = fields.first(TIME_KEYS, time_of).unwrap_or_else(|| ctx.time_ns());
+    let severity = fields.first(LEVEL_KEYS, severity_of).or_else(|| ctx.severity());
     let request_id = fields
-        .first(&REQUEST_ID_KEYS, |v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
+        .first(REQUEST_ID_KEYS, |v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
         .or_else(|| ctx.request_id().map(str::to_owned));
-    let trace_id = fields.first(&TRACE_KEYS, |v| v.as_str().and_then(trace_of));
-    let span_id = fields.first(&SPAN_KEYS, |v| v.as_str().and_then(|s| SpanId::from_hex(s.trim())));
+    let trace_id = fields.first(TRACE_KEYS, |v| v.as_str().and_then(trace_of));
+    let span_id = fields.first(SPAN_KEYS, |v| v.as_str().and_then(|s| SpanId::from_hex(s.trim())));
     AppLog { time_ns, request_id, severity, body, attributes: Vec::new(), trace_id, span_id }
 }
 
-/// Every top-level key a field may be lifted from.
+/// Every top-level key a field may be lifted from, grouped by field in the order the groups below name them: each
+/// field is read by index range, so no key is compared again once the document has been read.
 const LIFTED_KEYS: [&str; 19] = [
     "timestamp",
     "time",
@@ -95,6 +90,11 @@ const LIFTED_KEYS: [&str; 19] = [
     "spanId",
     "span_id",
 ];
+const TIME_KEYS: Range<usize> = 0..4;
+const LEVEL_KEYS: Range<usize> = 4..8;
+const REQUEST_ID_KEYS: Range<usize> = 8..13;
+const TRACE_KEYS: Range<usize> = 13..17;
+const SPAN_KEYS: Range<usize> = 17..19;
 
 /// The first value of each of [`LIFTED_KEYS`] in a top-level object, the rest of the document checked but not kept.
 /// It accepts exactly the documents `AnyValue`'s `Deserialize` does: every value goes through `deserialize_any`.
@@ -102,12 +102,9 @@ const LIFTED_KEYS: [&str; 19] = [
 struct Lifted<'a>([Option<Scalar<'a>>; LIFTED_KEYS.len()]);
 
 impl<'a> Lifted<'a> {
-    /// The first of `keys`, in their order, whose value `read` accepts.
-    fn first<T>(&self, keys: &[&str], read: impl Fn(&Scalar<'a>) -> Option<T>) -> Option<T> {
-        keys.iter().find_map(|key| {
-            let i = LIFTED_KEYS.iter().position(|k| k == key)?;
-            self.0[i].as_ref().and_then(&read)
-        })
+    /// The first of the keys at `keys` in [`LIFTED_KEYS`], in their order, whose value `read` accepts.
+    fn first<T>(&self, keys: Range<usize>, read: impl Fn(&Scalar<'a>) -> Option<T>) -> Option<T> {
+        self.0.get(keys)?.iter().find_map(|v| v.as_ref().and_then(&read))
     }
 }
 
@@ -333,6 +330,20 @@ mod tests {
             trace.map(str::to_owned),
             span.map(str::to_owned),
         )
+    }
+
+    #[test]
+    fn key_ranges_name_the_documented_keys() {
+        let keys = |r: std::ops::Range<usize>| LIFTED_KEYS[r].to_vec();
+        assert_eq!(keys(TIME_KEYS), ["timestamp", "time", "@timestamp", "ts"]);
+        assert_eq!(keys(LEVEL_KEYS), ["level", "levelname", "severity", "log.level"]);
+        assert_eq!(
+            keys(REQUEST_ID_KEYS),
+            ["requestId", "AWSRequestId", "function_request_id", "aws_request_id", "awsRequestId"]
+        );
+        assert_eq!(keys(TRACE_KEYS), ["xray_trace_id", "traceId", "trace_id", "_X_AMZN_TRACE_ID"]);
+        assert_eq!(keys(SPAN_KEYS), ["spanId", "span_id"]);
+        assert_eq!(SPAN_KEYS.end, LIFTED_KEYS.len());
     }
 
     #[test]
