@@ -31,6 +31,7 @@ services-stop:
 ## The Lambda functions' bootstraps, target/lambda/{shipper,subscriber}/bootstrap (feature `lambda`), built by
 ## cargo-lambda (with zig, for Lambda's glibc) for ARCH=arm64 (default) or ARCH=x86-64.
 build: lambda-tools
+	@$(if $(filter --arm64,$(LAMBDA_ARCH_FLAG)),! command -v rustup >/dev/null || rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || true;)
 	@$(LAMBDA_TOOLS_ENV); set -x; \
 	$(CARGO) lambda build --release --features lambda --bin shipper --bin subscriber $(LAMBDA_ARCH_FLAG)
 
