@@ -1,7 +1,7 @@
 //! The Honeycomb backend end to end: fixture → pipeline → `deliver` → a local server that checks Honeycomb's
 //! documented batch API shape and answers with per-event statuses.
 
-use logship::decode::{inflate_capped, DecodeOptions, Origin};
+use crate::fault_server::{self, FaultServer};
 use logship::export::config::HoneycombConfig;
 use logship::export::honeycomb::Honeycomb;
 use logship::export::http::HttpClient;
@@ -10,11 +10,6 @@ use logship::secret::{Secret, SecretSource};
 use logship::telemetry::Telemetry;
 use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 const KEY: &str = "hcaik_01integrationtestsecret";
@@ -40,102 +35,44 @@ impl Seen {
 
 /// What the server answers: status, extra headers, JSON body.
 type Reply = (u16, Vec<(&'static str, String)>, String);
-type Script = Box<dyn FnMut(usize, &Seen) -> Reply + Send>;
 
-/// A one-thread HTTP/1.1 server on 127.0.0.1 that answers every connection once and closes it.
+/// The integration tests' scripted server, checking every request against Honeycomb's documented shape first: a
+/// request that breaks it is answered 400, as Honeycomb does, and the script never sees it.
 struct Server {
     url: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    inner: FaultServer,
 }
 
 impl Server {
-    fn start(script: impl FnMut(usize, &Seen) -> Reply + Send + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (log, halt) = (seen.clone(), stop.clone());
-        let mut script: Script = Box::new(script);
-        let thread = thread::spawn(move || {
-            for stream in listener.incoming() {
-                if halt.load(Ordering::SeqCst) {
-                    break;
+    fn start(mut script: impl FnMut(usize, &Seen) -> Reply + Send + 'static) -> Server {
+        let inner = FaultServer::start(move |n, request| {
+            let seen = Seen::from(request);
+            let (status, extra, answer) = match shape_error(&seen, &request.body) {
+                Some(problem) => {
+                    (400, vec![], format!(r#"{{"error":"Request body is malformed and cannot be read. ({problem})"}}"#))
                 }
-                let Ok(stream) = stream else { continue };
-                serve(stream, &log, &mut script);
-            }
+                None => script(n, &seen),
+            };
+            extra.into_iter().fold(fault_server::Reply::status(status).json(&answer), |r, (k, v)| r.header(k, &v))
         });
-        Server { url, seen, stop, thread: Some(thread) }
+        Server { url: inner.url.clone(), inner }
     }
 
     fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
+        self.inner.seen().iter().map(Seen::from).collect()
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wakes the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+impl From<&fault_server::Seen> for Seen {
+    /// The events of a body of the documented shape; none of one that breaks it.
+    fn from(r: &fault_server::Seen) -> Seen {
+        let mut seen =
+            Seen { method: r.method.clone(), path: r.path.clone(), headers: r.headers.clone(), events: vec![] };
+        if shape_error(&seen, &r.body).is_none() {
+            seen.events = sonic_rs::from_slice::<Value>(&r.body).unwrap().as_array().unwrap().iter().cloned().collect();
         }
+        seen
     }
-}
-
-fn serve(stream: TcpStream, log: &Mutex<Vec<Seen>>, script: &mut Script) {
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
-    }
-    let mut parts = line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).unwrap();
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':').unwrap();
-        headers.push((k.trim().to_owned(), v.trim().to_owned()));
-    }
-    let mut seen = Seen { method, path, headers, events: Vec::new() };
-    let length: usize = seen.header("content-length").map_or(0, |v| v.parse().unwrap());
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
-    if seen.header("content-encoding") == Some("gzip") {
-        body = inflate_capped(&body, &Origin::Raw, &DecodeOptions::default()).unwrap();
-    }
-    let (status, extra, answer) = match shape_error(&seen, &body) {
-        Some(problem) => {
-            (400, vec![], format!(r#"{{"error":"Request body is malformed and cannot be read. ({problem})"}}"#))
-        }
-        None => {
-            seen.events = sonic_rs::from_slice::<Value>(&body).unwrap().as_array().unwrap().iter().cloned().collect();
-            let n = log.lock().unwrap().len();
-            script(n, &seen)
-        }
-    };
-    log.lock().unwrap().push(seen);
-    let mut out = stream;
-    let mut head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-        answer.len()
-    );
-    for (k, v) in extra {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    out.write_all(head.as_bytes()).unwrap();
-    out.write_all(answer.as_bytes()).unwrap();
-    out.flush().unwrap();
 }
 
 /// What Honeycomb's "Create Events" reference requires of a request; `None` when it is all there.

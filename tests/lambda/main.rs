@@ -12,6 +12,10 @@
 
 mod bootstrap;
 mod emulator;
+// The integration tests' scripted HTTP server, shared rather than written twice.
+#[allow(dead_code)]
+#[path = "../it/fault_server.rs"]
+mod fault_server;
 mod http;
 mod invocations;
 mod proxy;

@@ -7,7 +7,8 @@
 
 use crate::bootstrap::{Binary, Bootstrap};
 use crate::emulator::{Emulator, Function, Invocation};
-use crate::http::{read_message, request, split_url, Message};
+use crate::fault_server::{FaultServer, Reply, Seen};
+use crate::http::{request, split_url, Message};
 use crate::proxy::Proxy;
 use crate::{fixture, moto};
 use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Credentials, Region};
@@ -15,11 +16,7 @@ use aws_sdk_lambda::primitives::Blob;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::net::TcpListener;
 use std::time::Duration;
 
 /// The function timeout: far more than any run here needs, so no run hands on to a continuation.
@@ -202,59 +199,23 @@ fn iam(endpoint: &str, params: &str) -> std::io::Result<Message> {
     request(split_url(endpoint).0, "POST", "/", &headers, body.as_bytes(), Duration::from_secs(10))
 }
 
-/// Stands in for the presigned S3 URL CloudFormation hands a custom resource: records each request whole, then
-/// answers 200, so once an invocation has returned, every response it sent is here.
-struct ResponseUrl {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Message>>>,
-    stop: Arc<AtomicBool>,
-    accept: Option<JoinHandle<()>>,
-}
+/// Stands in for the presigned S3 URL CloudFormation hands a custom resource: the integration tests' scripted server,
+/// answering 200. It records a request before answering it, so once an invocation has returned, every response it
+/// sent is here.
+struct ResponseUrl(FaultServer);
 
 impl ResponseUrl {
     fn start() -> ResponseUrl {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (seen, stop) = (Arc::<Mutex<Vec<Message>>>::default(), Arc::new(AtomicBool::new(false)));
-        let accept = {
-            let (seen, stop) = (seen.clone(), stop.clone());
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(mut stream) = stream else { continue };
-                    // A client that connects and sends nothing must not hold the test up.
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                    let Ok(reader) = stream.try_clone() else { continue };
-                    if let Ok(Some(req)) = read_message(&mut BufReader::new(reader), false) {
-                        seen.lock().unwrap().push(req);
-                        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                    }
-                }
-            })
-        };
-        ResponseUrl { addr, seen, stop, accept: Some(accept) }
+        ResponseUrl(FaultServer::always(Reply::status(200)))
     }
 
     /// Shaped like the real one: a path and a signature in the query, which the PUT must carry unchanged.
     fn url(&self) -> String {
-        format!("http://{}/cfn-response?X-Amz-Signature=abc", self.addr)
+        format!("{}/cfn-response?X-Amz-Signature=abc", self.0.url)
     }
 
-    fn seen(&self) -> Vec<Message> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-impl Drop for ResponseUrl {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wakes the accept loop, which then sees `stop`.
-        let _ = TcpStream::connect(self.addr);
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
+    fn seen(&self) -> Vec<Seen> {
+        self.0.seen()
     }
 }
 
@@ -444,7 +405,7 @@ fn the_custom_resource_backfills_on_create_and_removes_on_delete_answering_each_
     assert_eq!(result["status"], "Success", "{result}");
     let seen = cfn.seen();
     assert_eq!(seen.len(), 1, "exactly one response, sent before the invocation ended: {seen:?}");
-    assert_eq!(seen[0].start, "PUT /cfn-response?X-Amz-Signature=abc HTTP/1.1");
+    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("PUT", "/cfn-response?X-Amz-Signature=abc"));
     assert_eq!(seen[0].header("content-type"), Some(""), "the presigned URL is signed for an empty Content-Type");
     let body: Value = serde_json::from_slice(&seen[0].body).unwrap();
     assert_eq!(
@@ -469,7 +430,7 @@ fn the_custom_resource_backfills_on_create_and_removes_on_delete_answering_each_
     assert_eq!(result["status"], "Success", "{result}");
     let seen = cfn.seen();
     assert_eq!(seen.len(), 2, "one more response, the Delete's: {seen:?}");
-    assert!(seen[1].start.starts_with("PUT /cfn-response?X-Amz-Signature=abc "), "{}", seen[1].start);
+    assert_eq!((seen[1].method.as_str(), seen[1].path.as_str()), ("PUT", "/cfn-response?X-Amz-Signature=abc"));
     let body: Value = serde_json::from_slice(&seen[1].body).unwrap();
     assert_eq!(
         body,
