@@ -103,6 +103,10 @@ impl<'c> Assembler<'c> {
         Assembler { config, envs: Vec::new(), index: HashMap::new() }
     }
 
+    pub fn config(&self) -> &'c Config {
+        self.config
+    }
+
     /// The stream lines are about to be added for; call once per batch.
     pub fn stream(&mut self, owner: &str, group: &str, stream: &str) -> StreamId {
         let key = (group.to_owned(), stream.to_owned());

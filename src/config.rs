@@ -81,6 +81,9 @@ pub struct Config {
     /// spans-and-metrics shipper doesn't pay for records it would throw away. App lines are still read for what
     /// they say about spans (handler errors) and metrics.
     pub drop_logs: bool,
+    /// JSON log bodies are rendered as OTLP/protobuf in the walk that checks them: set by the caller when logs
+    /// go out over OTLP/protobuf, so the encoder copies each body instead of walking it a second time.
+    pub render_otlp_bodies: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -141,7 +144,7 @@ impl Config {
             ),
         };
         let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")).filter(|r| !r.trim().is_empty());
-        Ok(Config { region, pricing, max_inflated_bytes, drop_logs: false })
+        Ok(Config { region, pricing, max_inflated_bytes, drop_logs: false, render_otlp_bodies: false })
     }
 
     pub fn decode_options(&self) -> DecodeOptions {

@@ -6,6 +6,7 @@ pub mod assemble;
 pub mod config;
 pub mod decode;
 pub mod export;
+pub mod json;
 pub mod parse;
 pub mod pipeline;
 pub mod secret;

@@ -3,7 +3,7 @@
 use crate::assemble::Assembler;
 use crate::config::Config;
 use crate::decode::{decode_records, DecodeError, EventKind, MessageType, Origin, Payload};
-use crate::parse::{parse_line, Format};
+use crate::parse::{parse_line_rendering, Format};
 use crate::telemetry::{ms_to_ns, Telemetry};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -148,9 +148,10 @@ fn add_payload(payload: &Payload, assembler: &mut Assembler<'_>, stats: &mut Sta
         return Ok(());
     }
     let stream = assembler.stream(&batch.owner, &batch.log_group, &batch.log_stream);
+    let render_otlp = assembler.config().render_otlp_bodies && !assembler.config().drop_logs;
     for event in &batch.log_events {
         let observed_ns = ms_to_ns(event.timestamp);
-        let parsed = parse_line(&event.message, observed_ns);
+        let parsed = parse_line_rendering(&event.message, observed_ns, render_otlp);
         stats.lines += 1;
         *stats.lines_by_format.entry(parsed.format).or_default() += 1;
         if let Some(err) = &parsed.error {

@@ -46,23 +46,48 @@ pub enum AnyValue {
 }
 
 /// The text of one JSON value that parsed (the parser that made it checked it, depth included).
-#[derive(Clone, PartialEq, Eq)]
-pub struct JsonDoc(Box<str>);
+///
+/// It may also carry the value's OTLP/protobuf `AnyValue` encoding, rendered by the parser in the same walk that
+/// checked it when the pipeline knows bodies will be shipped that way (`Config::render_otlp_bodies`): the one
+/// encoding every body pays for is then not a second walk. Equality sees the text only.
+#[derive(Clone)]
+pub struct JsonDoc {
+    text: Box<str>,
+    otlp: Option<Vec<u8>>,
+}
+
+impl PartialEq for JsonDoc {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for JsonDoc {}
 
 impl JsonDoc {
-    /// Wraps `text` that has been parsed successfully, as the JSON of one value, by the caller; `parsed` falls
+    /// Wraps `text` that has been parsed successfully, as the JSON of one value, by the caller; `parse` falls
     /// back to the text as a string if it was not, so a wrong promise shows in the output rather than panicking.
     pub fn new_parsed(text: &str) -> Self {
-        JsonDoc(text.into())
+        JsonDoc { text: text.into(), otlp: None }
+    }
+
+    /// The same, with the `AnyValue` message content the OTLP/protobuf encoder would write for it.
+    pub fn with_otlp(text: &str, otlp: Vec<u8>) -> Self {
+        JsonDoc { text: text.into(), otlp: Some(otlp) }
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// The OTLP/protobuf encoding rendered while parsing, if it was.
+    pub fn otlp(&self) -> Option<&[u8]> {
+        self.otlp.as_deref()
     }
 
     /// The tree, exactly as `AnyValue`'s `Deserialize` builds it.
     pub fn parse(&self) -> AnyValue {
-        sonic_rs::from_str(&self.0).unwrap_or_else(|_| AnyValue::Str(self.0.to_string()))
+        sonic_rs::from_str(&self.text).unwrap_or_else(|_| AnyValue::Str(self.text.to_string()))
     }
 }
 

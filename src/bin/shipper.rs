@@ -69,7 +69,11 @@ async fn cold_start() -> Result<Shipper, Error> {
     }
     let exporters = Exporters::new(export, HttpClient::new()?)?;
     // Logs routed nowhere (`LOGSHIP_LOGS_TO=none`): don't build the records at all.
-    let config = Config { drop_logs: exporters.config().routes(Signal::Logs).is_empty(), ..config };
+    let config = Config {
+        drop_logs: exporters.config().routes(Signal::Logs).is_empty(),
+        render_otlp_bodies: exporters.config().ships_otlp_protobuf(Signal::Logs),
+        ..config
+    };
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "logship".into());
     let item_failures = match std::env::var("LOGSHIP_REPORT_BATCH_ITEM_FAILURES").as_deref() {
         Err(_) | Ok("true") | Ok("1") => true,

@@ -111,6 +111,13 @@ impl ExportConfig {
         }
     }
 
+    /// Whether `signal` goes out as OTLP/protobuf (then the pipeline renders JSON log bodies that way as it reads
+    /// them: `Config::render_otlp_bodies`).
+    pub fn ships_otlp_protobuf(&self, signal: Signal) -> bool {
+        self.routes(signal).contains(&Route::Otlp)
+            && self.otlp.as_ref().and_then(|o| o.target(signal)).is_some_and(|t| t.protocol == Protocol::Protobuf)
+    }
+
     /// Whether anything goes over the network (otherwise the stdout sink takes everything).
     pub fn has_network_backends(&self) -> bool {
         self.otlp.is_some() || self.honeycomb.is_some()

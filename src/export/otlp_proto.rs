@@ -13,6 +13,7 @@
 
 use super::batch::{item_count, Batch};
 use super::otlp_json::Signal;
+use crate::json;
 use crate::telemetry::{
     AnyValue, HistogramPoint, JsonDoc, JsonKey, KeyValue, LogRecord, Metric, MetricData, Number, NumberPoint, Resource,
     ResourceTelemetry, Span, Status, Telemetry,
@@ -84,16 +85,37 @@ impl Writer<'_> {
 
     /// A length-delimited field whose content `body` writes.
     fn nested(&mut self, field: u32, body: impl FnOnce(&mut Self)) {
+        let at = self.open(field);
+        body(self);
+        self.close(at);
+    }
+
+    /// Starts a length-delimited field; [`Writer::close`] with the returned slot ends it.
+    fn open(&mut self, field: u32) -> usize {
+        if field < 16 {
+            // The key and the length slot in one append.
+            self.out.extend_from_slice(&[(field << 3 | LEN) as u8, 0]);
+            return self.out.len() - 1;
+        }
         self.key(field, LEN);
         // One byte is reserved for the length, enough for most messages (attributes, values, small spans). A longer
         // message moves right by the bytes its length needs: lengths stay minimal, as protobuf encoders write them,
         // and nothing is measured twice. Only the few large messages (records, scopes, resources) pay a move.
-        let at = self.out.len();
         self.out.push(0);
-        body(self);
+        self.out.len() - 1
+    }
+
+    fn close(&mut self, at: usize) {
         let start = at + 1;
         let end = self.out.len();
         let n = (end - start) as u64;
+        // Most messages are short: the reserved byte is the whole length.
+        if n < 0x80 {
+            if let Some(slot) = self.out.get_mut(at) {
+                *slot = n as u8;
+            }
+            return;
+        }
         let width = varint_len(n);
         if width > 1 {
             self.out.resize(end + width - 1, 0);
@@ -123,8 +145,13 @@ impl Writer<'_> {
 
     /// `bytes`, or a string that is sent even when empty (a oneof member has presence).
     fn len_field(&mut self, field: u32, b: &[u8]) {
-        self.key(field, LEN);
-        self.varint(b.len() as u64);
+        if field < 16 && b.len() < 0x80 {
+            // Key and length are a byte each: one append for both, one for the content.
+            self.out.extend_from_slice(&[(field << 3 | LEN) as u8, b.len() as u8]);
+        } else {
+            self.key(field, LEN);
+            self.varint(b.len() as u64);
+        }
         self.bytes(b);
     }
 
@@ -295,15 +322,116 @@ impl Encode for AnyValue {
 }
 
 /// A JSON document as the `AnyValue` its tree would be, written straight from the text: the same bytes as building
-/// the tree and encoding it (the visitor below makes the tree's choices), without a node or a string allocated.
+/// the tree and encoding it (the same calls `AnyValue`'s encoding makes), without a node or a string allocated.
 fn json_value(s: &mut Writer, doc: &JsonDoc) {
+    if let Some(rendered) = doc.otlp() {
+        s.bytes(rendered);
+        return;
+    }
     let start = s.out.len();
+    if json_events(s, doc.as_str()).is_ok() {
+        return;
+    }
+    // The reader and sonic-rs agree on what parses, so this is not reached; should they not, the tree sonic-rs
+    // builds decides, as it does for every other exporter.
+    s.out.truncate(start);
     let mut de = sonic_rs::Deserializer::from_str(doc.as_str());
     let written = DeserializeSeed::deserialize(JsonToProto(s), &mut de).and_then(|()| de.end());
     if written.is_err() {
         // `JsonDoc` holds text that parsed; should it not, its tree is the text as a string, and so is this.
         s.out.truncate(start);
         s.len_field(1, doc.as_str().as_bytes());
+    }
+}
+
+/// Writes a document as [`json::Reader`] walks it.
+fn json_events(s: &mut Writer, text: &str) -> Result<(), json::Error> {
+    // Protobuf of a JSON document is rarely larger than its text, so one reservation covers the whole walk.
+    s.out.reserve(text.len());
+    json::Reader::new(text).document(&mut JsonWriter::new(s.out))
+}
+
+/// A JSON value's `AnyValue` message content, written as a [`json::Reader`] walk reports it: the same bytes as
+/// building the tree and encoding it. Every value inside a container is wrapped: an array element in
+/// `ArrayValue.values` (1), an object member in `KeyValueList.values` (1) holding `key` (1) and `value` (2).
+///
+/// Public so the JSON log parser can render a body in the walk that checks it (see [`JsonDoc::otlp`]).
+#[derive(Debug)]
+pub struct JsonWriter<'o> {
+    s: Writer<'o>,
+    /// Text of strings with escapes, resolved here.
+    scratch: String,
+}
+
+impl<'o> JsonWriter<'o> {
+    /// Appends to `out`.
+    pub fn new(out: &'o mut Vec<u8>) -> Self {
+        JsonWriter { s: Writer { out }, scratch: String::new() }
+    }
+}
+
+impl<'a> json::Visitor<'a> for JsonWriter<'_> {
+    /// The length slots a container, element or member left open.
+    type Mark = (usize, usize);
+
+    fn scalar(&mut self, value: json::Scalar<'a>) {
+        match value {
+            // The tree's null: an empty string.
+            json::Scalar::Null => self.s.len_field(1, b""),
+            json::Scalar::Bool(v) => self.s.bool_value(v),
+            json::Scalar::Number(json::Number::Int(v)) => self.s.int_value(v),
+            json::Scalar::Number(json::Number::Double(v)) => self.s.double(4, v),
+            json::Scalar::Str(v) => match v.plain() {
+                Some(plain) => self.s.len_field(1, plain.as_bytes()),
+                None => {
+                    self.scratch.clear();
+                    v.push_to(&mut self.scratch);
+                    self.s.len_field(1, self.scratch.as_bytes());
+                }
+            },
+        }
+    }
+
+    fn begin_array(&mut self) -> (usize, usize) {
+        (self.s.open(5), 0)
+    }
+
+    fn end_array(&mut self, (at, _): (usize, usize)) {
+        self.s.close(at);
+    }
+
+    fn begin_element(&mut self) -> (usize, usize) {
+        (self.s.open(1), 0)
+    }
+
+    fn end_element(&mut self, (at, _): (usize, usize)) {
+        self.s.close(at);
+    }
+
+    fn begin_object(&mut self) -> (usize, usize) {
+        (self.s.open(6), 0)
+    }
+
+    fn end_object(&mut self, (at, _): (usize, usize)) {
+        self.s.close(at);
+    }
+
+    fn begin_member(&mut self, key: json::Str<'a>) -> (usize, usize) {
+        let member = self.s.open(1);
+        match key.plain() {
+            Some(plain) => self.s.string(1, plain),
+            None => {
+                self.scratch.clear();
+                key.push_to(&mut self.scratch);
+                self.s.string(1, &self.scratch);
+            }
+        }
+        (member, self.s.open(2))
+    }
+
+    fn end_member(&mut self, (member, value): (usize, usize)) {
+        self.s.close(value);
+        self.s.close(member);
     }
 }
 
@@ -1960,6 +2088,14 @@ mod tests {
         let tree = doc.parsed().into_owned();
         assert!(!matches!(tree, AnyValue::Json(_)));
         assert_eq!(hex(&bytes_of(&doc)), hex(&bytes_of(&tree)), "{text}");
+        // Rendered by the JSON log parser in the walk that reads the line, it is the same bytes again.
+        if text.trim_start().starts_with('{') {
+            let ctx = crate::parse::Ctx { observed_ns: 0, prefix: None, render_otlp: true };
+            let items = crate::parse::json_log::parse(text, &ctx).expect("a JSON log").expect("a JSON log");
+            let [crate::parse::Item::Log(log)] = &items[..] else { panic!("one log from {text}: {items:?}") };
+            assert!(matches!(&log.body, AnyValue::Json(d) if d.otlp().is_some()), "{text} was not rendered");
+            assert_eq!(hex(&bytes_of(&log.body)), hex(&bytes_of(&tree)), "{text}");
+        }
     }
 
     #[test]

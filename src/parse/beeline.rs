@@ -329,7 +329,7 @@ mod tests {
     const OBSERVED: UnixNanos = BASE + 5_000_000_000;
 
     fn ctx() -> Ctx<'static> {
-        Ctx { observed_ns: OBSERVED, prefix: None }
+        Ctx { observed_ns: OBSERVED, prefix: None, render_otlp: false }
     }
 
     fn run(line: &str) -> Result<Option<Vec<Item>>, ParseError> {

@@ -337,7 +337,7 @@ mod tests {
     const TRACE_HEADER: &str = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
 
     fn ctx() -> Ctx<'static> {
-        Ctx { observed_ns: OBSERVED, prefix: None }
+        Ctx { observed_ns: OBSERVED, prefix: None, render_otlp: false }
     }
 
     fn attrs(attributes: &[KeyValue]) -> String {
@@ -520,7 +520,7 @@ mod tests {
         let node = format!("2024-03-01T12:00:00.000Z\t8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f\tINFO\t{line}");
         let prefix = crate::parse::runtime_prefix::strip(&node).expect("a Node prefix");
         assert_eq!(prefix.message, line);
-        let ctx = Ctx { observed_ns: OBSERVED, prefix: Some(&prefix) };
+        let ctx = Ctx { observed_ns: OBSERVED, prefix: Some(&prefix), render_otlp: false };
         assert_eq!(
             show_with(prefix.message, &ctx),
             vec![

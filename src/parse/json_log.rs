@@ -15,6 +15,8 @@
 //! (`console.log(JSON.stringify(obj))`), else CloudWatch's event time.
 
 use super::{from_json, AppLog, Ctx, Format, Item, ParseError};
+use crate::export::otlp_proto;
+use crate::json;
 use crate::telemetry::{AnyValue, JsonDoc, JsonKey, Severity, SpanId, TraceId, UnixNanos};
 use crate::time::{from_epoch_digits, from_epoch_number, from_epoch_str, parse_timestamp};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -30,8 +32,19 @@ use std::ops::Range;
 pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Option<Vec<Item>>, ParseError> {
     let text = line.trim_start_matches(JSON_WHITESPACE);
     let (fields, body) = match text.as_bytes().first() {
+        Some(b'{') if ctx.render_otlp => {
+            let mut otlp = Vec::with_capacity(text.len());
+            match lift(text, &mut otlp_proto::JsonWriter::new(&mut otlp)) {
+                Ok(fields) => (fields, AnyValue::Json(JsonDoc::with_otlp(text, otlp))),
+                Err(_) => (from_json::<Lifted<'_>>(Format::JsonLog, text)?, AnyValue::Json(JsonDoc::new_parsed(text))),
+            }
+        }
         Some(b'{') => {
-            let fields: Lifted<'_> = from_json(Format::JsonLog, text)?;
+            // A document the reader refuses goes to sonic-rs, whose message the malformed record carries.
+            let fields = match lift(text, &mut json::Check) {
+                Ok(fields) => fields,
+                Err(_) => from_json::<Lifted<'_>>(Format::JsonLog, text)?,
+            };
             (fields, AnyValue::Json(JsonDoc::new_parsed(text)))
         }
         Some(b'[') if text.trim_end_matches(JSON_WHITESPACE).ends_with(']') => match whole_json(text) {
@@ -95,6 +108,46 @@ const LEVEL_KEYS: Range<usize> = 4..8;
 const REQUEST_ID_KEYS: Range<usize> = 8..13;
 const TRACE_KEYS: Range<usize> = 13..17;
 const SPAN_KEYS: Range<usize> = 17..19;
+
+/// Reads a top-level object for [`Lifted`], checking the whole document and walking all of it into `visitor` (which
+/// renders the body when the pipeline asks for it, and is [`json::Check`] otherwise).
+fn lift<'a, V: json::Visitor<'a>>(text: &'a str, visitor: &mut V) -> Result<Lifted<'a>, json::Error> {
+    let mut reader = json::Reader::new(text);
+    let mut out = Lifted::default();
+    if !reader.enter_object() {
+        return json::Reader::new(text).document(visitor).map(|()| out);
+    }
+    let object = visitor.begin_object();
+    let mut first = true;
+    while let Some(key) = reader.member(first)? {
+        first = false;
+        let member = visitor.begin_member(key);
+        let slot = match key.plain() {
+            Some(key) => LIFTED_KEYS.iter().position(|k| *k == key),
+            None => LIFTED_KEYS.iter().position(|k| *k == key.get()),
+        };
+        match slot {
+            Some(i) if out.0[i].is_none() => {
+                let scalar = reader.scalar_or_walk(visitor, 1)?;
+                out.0[i] = Some(match scalar {
+                    Some(json::Scalar::Str(s)) => Scalar::Str(s.get()),
+                    Some(json::Scalar::Number(json::Number::Int(i))) => Scalar::Int(i),
+                    Some(json::Scalar::Number(json::Number::Double(d))) => Scalar::Double(d),
+                    // The tree's null is an empty string.
+                    Some(json::Scalar::Null) => Scalar::Str(Cow::Borrowed("")),
+                    Some(json::Scalar::Bool(_)) | None => Scalar::Other,
+                });
+                if let Some(scalar) = scalar {
+                    visitor.scalar(scalar);
+                }
+            }
+            _ => reader.value(visitor, 1)?,
+        }
+        visitor.end_member(member);
+    }
+    visitor.end_object(object);
+    reader.end().map(|()| out)
+}
 
 /// The first value of each of [`LIFTED_KEYS`] in a top-level object, the rest of the document checked but not kept.
 /// It accepts exactly the documents `AnyValue`'s `Deserialize` does: every value goes through `deserialize_any`.
@@ -290,7 +343,7 @@ mod tests {
     const OBSERVED: u64 = 1_709_294_499_000_000_000;
 
     fn ctx() -> Ctx<'static> {
-        Ctx { observed_ns: OBSERVED, prefix: None }
+        Ctx { observed_ns: OBSERVED, prefix: None, render_otlp: false }
     }
 
     fn one_log(line: &str, ctx: &Ctx<'_>) -> AppLog {
@@ -482,7 +535,7 @@ mod tests {
             level: Some("WARN"),
             message: "",
         };
-        let ctx = Ctx { observed_ns: OBSERVED, prefix: Some(&prefix) };
+        let ctx = Ctx { observed_ns: OBSERVED, prefix: Some(&prefix), render_otlp: false };
         let log = one_log(r#"{"orderId":42}"#, &ctx);
         assert_eq!(lifted(&log), want(BASE, Some((13, "WARN")), Some(RID), None, None));
 
@@ -521,7 +574,7 @@ mod tests {
     #[test]
     fn snapshot_of_realistic_lines() {
         let prefix = runtime_prefix::strip("2024-03-01T12:00:00.900Z\t8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f\tINFO\t");
-        let prefixed = Ctx { observed_ns: OBSERVED, prefix: prefix.as_ref() };
+        let prefixed = Ctx { observed_ns: OBSERVED, prefix: prefix.as_ref(), render_otlp: false };
         let lines: [(&str, &Ctx<'_>); 7] = [
             (
                 r#"{"timestamp":"2024-03-01T12:00:00.123Z","level":"ERROR","requestId":"8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f","message":{"errorType":"Error","errorMessage":"boom","stackTrace":["Error: boom","    at Runtime.handler (file:///var/task/index.mjs:3:9)"]},"errorType":"Error","errorMessage":"boom","stackTrace":["Error: boom"]}"#,

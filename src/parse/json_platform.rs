@@ -313,7 +313,7 @@ mod tests {
     use proptest::prelude::*;
 
     const OBSERVED: UnixNanos = 1_700_000_000_000_000_000;
-    const CTX: Ctx<'static> = Ctx { observed_ns: OBSERVED, prefix: None };
+    const CTX: Ctx<'static> = Ctx { observed_ns: OBSERVED, prefix: None, render_otlp: false };
 
     fn ts(s: &str) -> UnixNanos {
         parse_timestamp(s).unwrap_or_else(|| panic!("bad test timestamp {s}"))
@@ -730,7 +730,7 @@ mod tests {
     fn lines_behind_a_runtime_prefix_are_application_output() {
         let line = "2024-03-01T12:00:00.123Z\t6d68ca91-49c9-448d-89b8-7ca3e6dc66aa\tINFO\t{\"type\":\"platform.start\",\"record\":{\"requestId\":\"r\"}}";
         let prefix = strip(line).unwrap_or_else(|| panic!("a Node.js prefix should strip: {line}"));
-        let ctx = Ctx { observed_ns: OBSERVED, prefix: Some(&prefix) };
+        let ctx = Ctx { observed_ns: OBSERVED, prefix: Some(&prefix), render_otlp: false };
         assert_eq!(parse(prefix.message, &ctx), Ok(None));
     }
 

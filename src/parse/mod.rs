@@ -98,6 +98,8 @@ pub struct Ctx<'a> {
     pub observed_ns: UnixNanos,
     /// The runtime prefix the message sat behind, if any.
     pub prefix: Option<&'a runtime_prefix::Prefix<'a>>,
+    /// Render JSON bodies as OTLP/protobuf while checking them ([`crate::telemetry::JsonDoc::otlp`]).
+    pub render_otlp: bool,
 }
 
 impl Ctx<'_> {
@@ -291,11 +293,17 @@ pub struct ParsedLine {
 /// Classifies one CloudWatch log event. Never fails and never drops the line: a line no format takes, or one
 /// that breaks the format it claims, comes back as a text log record.
 pub fn parse_line(message: &str, observed_ns: UnixNanos) -> ParsedLine {
+    parse_line_rendering(message, observed_ns, false)
+}
+
+/// [`parse_line`], with JSON bodies also rendered as OTLP/protobuf in the walk that checks them when
+/// `render_otlp`: the pipeline asks for it when logs will be shipped that way.
+pub fn parse_line_rendering(message: &str, observed_ns: UnixNanos, render_otlp: bool) -> ParsedLine {
     // Lambda terminates text lines with "\n"; the newline is framing, not content.
     let line = message.trim_end_matches(['\n', '\r']);
-    let ctx = Ctx { observed_ns, prefix: None };
+    let ctx = Ctx { observed_ns, prefix: None, render_otlp };
     if let Some(prefix) = runtime_prefix::strip(line) {
-        let ctx = Ctx { observed_ns, prefix: Some(&prefix) };
+        let ctx = Ctx { observed_ns, prefix: Some(&prefix), render_otlp };
         return classify(prefix.message, &ctx);
     }
     classify(line, &ctx)

@@ -193,7 +193,7 @@ mod tests {
     const OBSERVED: UnixNanos = 1_700_000_000_123_000_000;
 
     fn ctx() -> Ctx<'static> {
-        Ctx { observed_ns: OBSERVED, prefix: None }
+        Ctx { observed_ns: OBSERVED, prefix: None, render_otlp: false }
     }
 
     /// One line in a compact form that shows every field of its sample.

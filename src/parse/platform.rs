@@ -227,7 +227,7 @@ mod tests {
     const RID: &str = "6f7f0961-8a8b-4a5b-9d3c-2e1f0a9b8c7d";
 
     fn one(line: &str) -> PlatformRecord {
-        let ctx = Ctx { observed_ns: 42, prefix: None };
+        let ctx = Ctx { observed_ns: 42, prefix: None, render_otlp: false };
         match parse(line, &ctx) {
             Ok(Some(mut items)) if items.len() == 1 => match items.remove(0) {
                 Item::Platform { time_ns: 42, record } => record,
@@ -238,7 +238,7 @@ mod tests {
     }
 
     fn err(line: &str) -> String {
-        match parse(line, &Ctx { observed_ns: 0, prefix: None }) {
+        match parse(line, &Ctx { observed_ns: 0, prefix: None, render_otlp: false }) {
             Err(e) => e.reason,
             other => panic!("{line:?} should be malformed, got {other:?}"),
         }
@@ -409,7 +409,7 @@ mod tests {
 
     #[test]
     fn not_platform_lines() {
-        let ctx = Ctx { observed_ns: 0, prefix: None };
+        let ctx = Ctx { observed_ns: 0, prefix: None, render_otlp: false };
         for line in [
             "STARTED the server",
             "Task timed out after 3.00 seconds",
@@ -455,7 +455,7 @@ mod tests {
 
         #[test]
         fn never_panics(line in "\\PC{0,200}") {
-            let _ = parse(&line, &Ctx { observed_ns: 0, prefix: None });
+            let _ = parse(&line, &Ctx { observed_ns: 0, prefix: None, render_otlp: false });
         }
 
         #[test]

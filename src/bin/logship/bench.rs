@@ -118,6 +118,8 @@ impl Shipper {
         .context("exporter configuration")?;
         let otlp: OtlpConfig = export.otlp.context("no OTLP configuration")?;
         let exporters = Signal::ALL.iter().filter_map(|s| Otlp::for_signal(&otlp, *s)).collect();
+        // As the shipper configures its pipeline from where logs go.
+        let config = Config { render_otlp_bodies: !json, ..config };
         let no_logs = Config { drop_logs: true, ..config.clone() };
         Ok(Shipper { config, no_logs, exporters })
     }

@@ -11,7 +11,7 @@ use logship::decode::{captured_events, DecodeError};
 use logship::export::config::ExportConfig;
 use logship::export::fanout::Exporters;
 use logship::export::http::HttpClient;
-use logship::export::ExportReport;
+use logship::export::{ExportReport, Signal};
 use logship::pipeline::{process_event, Output, Stats};
 use logship::secret::NoAws;
 use logship::telemetry::Telemetry;
@@ -121,6 +121,8 @@ fn replay_files(args: &ReplayArgs) -> Result<bool> {
         _ => std::env::var(k).ok(),
     })
     .context("exporter configuration")?;
+    // As the shipper does: bodies shipped as OTLP/protobuf are rendered in the walk that reads them.
+    config.render_otlp_bodies = export_config.ships_otlp_protobuf(Signal::Logs);
     let deadline = Duration::try_from_secs_f64(args.deadline).context("--deadline")?;
     // Network exporters run on a small runtime of their own; without them nothing here is async.
     let network = match export_config.has_network_backends() {
