@@ -21,6 +21,10 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::time::Instant;
 
+/// The allocator `logship bench` measures the pipeline with (see Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What a cold start builds and every invocation reuses: the HTTP client's pool survives between events.
 struct Shipper {
     config: Config,

@@ -300,7 +300,8 @@ pub fn parse_line(message: &str, observed_ns: UnixNanos) -> ParsedLine {
 /// `render_otlp`: the pipeline asks for it when logs will be shipped that way.
 pub fn parse_line_rendering(message: &str, observed_ns: UnixNanos, render_otlp: bool) -> ParsedLine {
     // Lambda terminates text lines with "\n"; the newline is framing, not content.
-    let line = message.trim_end_matches(['\n', '\r']);
+    let kept = message.bytes().rposition(|c| !matches!(c, b'\n' | b'\r')).map_or(0, |i| i + 1);
+    let line = &message[..kept];
     let ctx = Ctx { observed_ns, prefix: None, render_otlp };
     if let Some(prefix) = runtime_prefix::strip(line) {
         let ctx = Ctx { observed_ns, prefix: Some(&prefix), render_otlp };
@@ -310,10 +311,12 @@ pub fn parse_line_rendering(message: &str, observed_ns: UnixNanos, render_otlp: 
 }
 
 fn classify(text: &str, ctx: &Ctx<'_>) -> ParsedLine {
-    let json = text.trim_start_matches(json_log::JSON_WHITESPACE);
-    if matches!(json.as_bytes().first(), Some(b'{' | b'[')) && nested_deeper_than(json, MAX_JSON_DEPTH) {
+    let skipped = text.bytes().position(|c| !json_log::JSON_WHITESPACE.contains(&char::from(c))).unwrap_or(text.len());
+    let json = &text[skipped..];
+    let first = json.as_bytes().first().copied();
+    if matches!(first, Some(b'{' | b'[')) && nested_deeper_than(json, MAX_JSON_DEPTH) {
         // Text that merely opens with brackets is text; an object this deep is a JSON line nobody can read.
-        return match json.as_bytes().first() {
+        return match first {
             Some(b'{') => malformed(
                 text,
                 ctx,
@@ -322,7 +325,14 @@ fn classify(text: &str, ctx: &Ctx<'_>) -> ParsedLine {
             _ => ParsedLine { format: Format::Text, items: vec![Item::Log(AppLog::text(text, ctx))], error: None },
         };
     }
+    // These formats read only a line that opens, after whitespace, with a JSON value or a quoted one; a line
+    // opening with any other printable ASCII (START, REPORT, MONITORING, most text) needs none of their checks.
+    let json_led =
+        !matches!(first, Some(c) if c.is_ascii_graphic() && !matches!(c, b'{' | b'[' | b'"' | b'-' | b'0'..=b'9'));
     for (format, parse) in FORMATS {
+        if !json_led && matches!(format, Format::JsonPlatform | Format::Emf | Format::Beeline | Format::JsonLog) {
+            continue;
+        }
         match parse(text, ctx) {
             Ok(None) => continue,
             Ok(Some(items)) => return ParsedLine { format: *format, items, error: None },
@@ -346,8 +356,14 @@ pub(crate) const MAX_JSON_DEPTH: usize = 64;
 /// Whether brackets outside strings nest deeper than `max`: one flat byte scan, so no recursive parse starts.
 pub(crate) fn nested_deeper_than(text: &str, max: usize) -> bool {
     // Depth never exceeds the number of opening brackets, and counting them is one vectorised pass: nearly every
-    // line is settled here without the byte-at-a-time scan below.
-    if text.bytes().filter(|c| matches!(c, b'{' | b'[')).count() <= max {
+    // line is settled here without the byte-at-a-time scan below. A byte-wide count per 255-byte chunk cannot
+    // overflow, and lets the compiler count sixteen bytes at a time.
+    let opening: usize = text
+        .as_bytes()
+        .chunks(255)
+        .map(|chunk| usize::from(chunk.iter().fold(0u8, |n, &c| n + u8::from(matches!(c, b'{' | b'[')))))
+        .sum();
+    if opening <= max {
         return false;
     }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);

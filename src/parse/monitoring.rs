@@ -44,10 +44,15 @@ const UNIT_WORDS: &[(&str, &str)] = &[
 ];
 
 pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Option<Vec<Item>>, ParseError> {
+    // Printable ASCII other than the keyword's first letter settles a line without a look at the rest.
+    if matches!(line.as_bytes().first(), Some(c) if c.is_ascii_graphic() && *c != b'M') {
+        return Ok(None);
+    }
     let Some(rest) = line.trim_start().strip_prefix("MONITORING") else {
         return Ok(None);
     };
-    let Some(rest) = rest.trim_start_matches([' ', '\t']).strip_prefix('|') else {
+    let spaces = rest.bytes().take_while(|c| matches!(c, b' ' | b'\t')).count();
+    let Some(rest) = rest[spaces..].strip_prefix('|') else {
         return Ok(None);
     };
     let rest = rest.trim_end();
@@ -56,11 +61,11 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Option<Vec<Item>>, ParseError>
 
     let mut fields = [""; MAX_FIELDS];
     let mut n = 0;
-    for field in rest.split('|') {
+    for field in split(rest, b'|') {
         if n == MAX_FIELDS {
             return Err(ParseError::new(FORMAT, format!("more than {MAX_FIELDS} fields after MONITORING")));
         }
-        fields[n] = field.trim();
+        fields[n] = trim(field);
         n += 1;
     }
     if n < 4 {
@@ -91,15 +96,25 @@ fn datadog(fields: &[&str]) -> Result<MetricSample, ParseError> {
     }
     let name = name(fields[3])?;
     let tags = fields.get(4).map_or("", |t| t.strip_prefix('#').unwrap_or(t));
-    let mut attributes = pairs(tags, ':');
+    let mut attributes = pairs(tags, b':');
 
     let negative = value.as_f64() < 0.0;
-    let (instrument, unit) = match kind.to_ascii_lowercase().as_str() {
+    // Lower-cased on the stack; a word longer than the longest type word is none of them.
+    let mut folded = [0u8; "distribution".len()];
+    let word = match folded.get_mut(..kind.len()) {
+        Some(word) => {
+            word.copy_from_slice(kind.as_bytes());
+            word.make_ascii_lowercase();
+            &*word
+        }
+        None => &[],
+    };
+    let (instrument, unit) = match word {
         // A delta sum must not decrease to be monotonic; a negative count is a decrement.
-        "count" | "counter" | "sum" if negative => (Instrument::UpDownCounter, ""),
-        "count" | "counter" | "sum" => (Instrument::Counter, ""),
-        "gauge" => (Instrument::Gauge, ""),
-        "histogram" | "distribution" | "timer" | "timing" => (Instrument::Histogram, ""),
+        b"count" | b"counter" | b"sum" if negative => (Instrument::UpDownCounter, ""),
+        b"count" | b"counter" | b"sum" => (Instrument::Counter, ""),
+        b"gauge" => (Instrument::Gauge, ""),
+        b"histogram" | b"distribution" | b"timer" | b"timing" => (Instrument::Histogram, ""),
         // Datadog's `check` and home-grown words (`latency`, `milliseconds`) still carry a value worth keeping;
         // a gauge keeps it as is, and the word survives as an attribute.
         _ => {
@@ -119,7 +134,7 @@ fn async_custom_metric(fields: &[&str], unit: &str, time_ns: UnixNanos) -> Resul
     if namespace.is_empty() {
         return Err(ParseError::new(FORMAT, "namespace is empty"));
     }
-    let dimensions = pairs(fields.get(4).copied().unwrap_or(""), '=');
+    let dimensions = pairs(fields.get(4).copied().unwrap_or(""), b'=');
     let mut attributes = Vec::with_capacity(1 + dimensions.len());
     attributes.push(KeyValue::new(NAMESPACE_KEY, namespace));
     attributes.extend(dimensions);
@@ -134,9 +149,10 @@ fn async_custom_metric(fields: &[&str], unit: &str, time_ns: UnixNanos) -> Resul
 }
 
 fn epoch(field: &str) -> Result<UnixNanos, ParseError> {
-    let what = if field.parse::<f64>().is_ok() { "a Unix time" } else { "a number" };
-    crate::time::from_epoch_str(field)
-        .ok_or_else(|| ParseError::new(FORMAT, format!("epoch `{}` is not {what}", clip(field))))
+    crate::time::from_epoch_str(field).ok_or_else(|| {
+        let what = if field.parse::<f64>().is_ok() { "a Unix time" } else { "a number" };
+        ParseError::new(FORMAT, format!("epoch `{}` is not {what}", clip(field)))
+    })
 }
 
 /// Integers stay integers; anything else must be a finite number.
@@ -162,11 +178,17 @@ fn name(field: &str) -> Result<&str, ParseError> {
 /// A bare `key` is a tag without a value and becomes an empty string, the closest an attribute gets to
 /// Datadog's value-less tag. Entries with an empty key are dropped. A repeated key keeps its last value,
 /// because OTLP attribute keys must be unique.
-fn pairs(list: &str, sep: char) -> Attributes {
+fn pairs(list: &str, sep: u8) -> Attributes {
     let mut out: Attributes = Vec::new();
-    for entry in list.split(',') {
-        let (key, value) = entry.split_once(sep).unwrap_or((entry, ""));
-        let (key, value) = (key.trim(), value.trim());
+    if list.is_empty() {
+        return out;
+    }
+    for entry in split(list, b',') {
+        let (key, value) = match entry.bytes().position(|c| c == sep) {
+            Some(i) => (&entry[..i], &entry[i + 1..]),
+            None => (entry, ""),
+        };
+        let (key, value) = (trim(key), trim(value));
         if key.is_empty() {
             continue;
         }
@@ -176,6 +198,26 @@ fn pairs(list: &str, sep: char) -> Attributes {
         }
     }
     out
+}
+
+/// `s.split(sep)` for an ASCII separator, found by a byte scan: the fields are short, so this beats a memchr
+/// set up for each.
+fn split(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let from = start?;
+        let end = s.as_bytes()[from..].iter().position(|c| *c == sep).map_or(s.len(), |i| from + i);
+        start = (end < s.len()).then_some(end + 1);
+        Some(&s[from..end])
+    })
+}
+
+/// `str::trim`, skipped when both ends are printable ASCII, as they nearly always are.
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
 }
 
 /// The UCUM unit a type word names, when it names one.
@@ -448,6 +490,13 @@ mod tests {
         fn arbitrary_text_never_panics(s in any::<String>()) {
             let _ = parse(&s, &ctx());
             let _ = parse(&format!("MONITORING|{s}"), &ctx());
+        }
+
+        #[test]
+        fn split_and_trim_are_strs(s in "[ |,:=a\t\u{b}\u{a0}é]{0,20}") {
+            prop_assert_eq!(split(&s, b'|').collect::<Vec<_>>(), s.split('|').collect::<Vec<_>>());
+            prop_assert_eq!(split(&s, b',').collect::<Vec<_>>(), s.split(',').collect::<Vec<_>>());
+            prop_assert_eq!(trim(&s), s.trim());
         }
 
         #[test]

@@ -59,6 +59,47 @@ fn tabbed(line: &str) -> Option<Prefix<'_>> {
     if b.get(4) != Some(&b'-') || b.get(10) != Some(&b'T') {
         return None;
     }
+    in_invocation(line).or_else(|| tabbed_in_any_width(line))
+}
+
+/// [`tabbed_in_any_width`] for the line every invocation's logging prints: a millisecond time and a request id,
+/// each the width it always has and followed by a tab, read where they stand instead of searched for.
+fn in_invocation(line: &str) -> Option<Prefix<'_>> {
+    const TIME: usize = "2024-03-01T12:00:00.123Z".len();
+    const ID_END: usize = TIME + 1 + 36;
+    let b = line.as_bytes();
+    if b.get(TIME) != Some(&b'\t') || b.get(ID_END) != Some(&b'\t') {
+        return None;
+    }
+    // A time that parses and a request id hold no tab, so these two tabs are the line's first.
+    let time_ns = parse_timestamp(&line[..TIME])?;
+    let id = &line[TIME + 1..ID_END];
+    if !is_request_id(id) {
+        return None;
+    }
+    let rest = &line[ID_END + 1..];
+    let (runtime, level, message) = match level_word(rest) {
+        Some((runtime, word, message)) => (runtime, Some(word), message),
+        None => (Runtime::Node, None, rest),
+    };
+    Some(Prefix { runtime, time_ns: Some(time_ns), request_id: Some(id), level, message })
+}
+
+/// The level word that opens `rest` before a tab, the runtime that prints it, and the message after the tab.
+fn level_word(rest: &str) -> Option<(Runtime, &str, &str)> {
+    // Every level word is four or five letters, so a tab at either width is the first tab a word could end at.
+    let b = rest.as_bytes();
+    let len = [4, 5].into_iter().find(|&n| b.get(n) == Some(&b'\t'))?;
+    let word = &rest[..len];
+    let runtime = match word {
+        "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "FATAL" => Runtime::Node,
+        "trce" | "dbug" | "info" | "warn" | "fail" | "crit" => Runtime::DotNet,
+        _ => return None,
+    };
+    Some((runtime, word, &rest[len + 1..]))
+}
+
+fn tabbed_in_any_width(line: &str) -> Option<Prefix<'_>> {
     let (time, rest) = line.split_once('\t')?;
     let time_ns = parse_timestamp(time)?;
     let (id, rest) = rest.split_once('\t')?;
@@ -225,12 +266,20 @@ fn fraction_end(b: &[u8], at: usize) -> usize {
 /// A Lambda request id: a UUID's 8-4-4-4-12 shape. Letters outside hex are allowed because AWS's published
 /// examples anonymise ids that way (`6bc28136-xmpl-4365-…`), and such samples end up in test fixtures.
 fn is_request_id(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_alphanumeric() })
+    let Ok(b) = <&[u8; 36]>::try_from(s.as_bytes()) else { return false };
+    // No early exit: over a fixed length the compiler checks the bytes many at a time.
+    b.iter().zip(UUID_DASHES).fold(true, |ok, (c, dash)| ok & if dash { *c == b'-' } else { c.is_ascii_alphanumeric() })
 }
+
+/// Where a UUID's dashes stand.
+const UUID_DASHES: [bool; 36] = {
+    let mut dashes = [false; 36];
+    dashes[8] = true;
+    dashes[13] = true;
+    dashes[18] = true;
+    dashes[23] = true;
+    dashes
+};
 
 #[cfg(test)]
 mod tests {
@@ -508,6 +557,56 @@ mod tests {
             Just(""),
         ];
         (heads, any::<String>()).prop_map(|(head, tail)| format!("{head}{tail}"))
+    }
+
+    /// Node.js lines and their near misses, piece by piece.
+    fn node_line() -> impl Strategy<Value = String> {
+        let time = prop_oneof![
+            4 => Just("2024-03-01T12:00:00.123Z".to_owned()),
+            1 => prop::sample::select(vec![
+                "2024-13-01T12:00:00.123Z",
+                "2024-03-01T12:00:00.12Z",
+                "2024-03-01T12:00:00.1234Z",
+                "2024-03-01T12:00:00Z\tab",
+                "2024-03-01T12:00:00.12\tZ",
+                "2024-03-01T12:00:00+0100",
+            ])
+            .prop_map(str::to_owned),
+        ];
+        let id = prop_oneof![
+            4 => Just(RID.to_owned()),
+            2 => "[a-z0-9-]{36}",
+            1 => "[a-z0-9\t-]{30,40}",
+            1 => prop::sample::select(vec!["undefined", "", "8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f\tx"]).prop_map(str::to_owned),
+        ];
+        let level = prop_oneof![
+            prop::sample::select(vec![
+                "INFO\t", "ERROR\t", "warn\t", "crit\t", "INF\t", "INFOS\t", "\t", "", "INFO", "in\tfo\t"
+            ])
+            .prop_map(str::to_owned),
+            "[A-Za-z\t]{0,7}",
+        ];
+        (time, id, level, any::<String>()).prop_map(|(time, id, level, tail)| format!("{time}\t{id}\t{level}{tail}"))
+    }
+
+    proptest! {
+        #[test]
+        fn in_invocation_is_tabbed_in_any_width(line in node_line()) {
+            if let Some(prefix) = in_invocation(&line) {
+                prop_assert_eq!(Some(prefix), tabbed_in_any_width(&line));
+            }
+            prop_assert_eq!(tabbed(&line), tabbed_in_any_width(&line));
+        }
+
+        #[test]
+        fn is_request_id_is_the_uuid_shape(s in "[a-zA-Z0-9-]{36}|[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}|.{34,38}") {
+            let b = s.as_bytes();
+            let uuid_shaped = b.len() == 36
+                && b.iter().enumerate().all(|(i, c)| {
+                    if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_alphanumeric() }
+                });
+            prop_assert_eq!(is_request_id(&s), uuid_shaped);
+        }
     }
 
     proptest! {
