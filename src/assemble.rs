@@ -127,6 +127,13 @@ impl<'c> Assembler<'c> {
         StreamId(self.envs.len() - 1)
     }
 
+    /// Room for `lines` more lines of `stream`: most become log records, and one growth beats a dozen.
+    pub fn reserve(&mut self, stream: StreamId, lines: usize) {
+        if let Some(env) = self.envs.get_mut(stream.0).filter(|env| env.keep_logs) {
+            env.logs.reserve(lines);
+        }
+    }
+
     /// Adds one parsed log event.
     pub fn add(&mut self, stream: StreamId, event_id: &str, observed_ns: UnixNanos, line: ParsedLine) {
         let Some(env) = self.envs.get_mut(stream.0) else { return };

@@ -4,11 +4,17 @@
 //! (plus per-event overhead), so anything that inflates past [`DEFAULT_MAX_INFLATED_BYTES`] is not a real
 //! delivery. libdeflater inflates into a buffer sized from the gzip trailer, which is checked against the cap
 //! before a byte is allocated; a trailer that lies makes the inflate fail rather than grow.
+//!
+//! The LogsData document is read by hand ([`Payload::batch`]) rather than by a serde deserializer, which made a
+//! `String` of every message with an escape (nearly all: Lambda ends each line with `\n`). Unescaping them into one
+//! buffer per payload, with a reader that knows this one shape, costs some 40% fewer instructions and no allocation
+//! per message. It accepts exactly what sonic-rs with serde derives of [`LogBatch`] accepts, which the tests check.
 
 use base64::Engine as _;
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::OnceLock;
 
 /// 16 MiB: sixteen times CloudWatch's largest batch, room for JSON escaping and envelope overhead.
 pub const DEFAULT_MAX_INFLATED_BYTES: usize = 16 * 1024 * 1024;
@@ -101,53 +107,75 @@ pub enum DecodeError {
 pub struct Payload {
     pub origin: Origin,
     pub json: Vec<u8>,
+    /// The escaped strings of `json`, unescaped end to end: what a [`LogBatch`] borrows them from.
+    unescaped: OnceLock<String>,
 }
 
 impl Payload {
+    /// An inflated LogsData document, not yet read.
+    pub fn new(origin: Origin, json: Vec<u8>) -> Payload {
+        Payload { origin, json, unescaped: OnceLock::new() }
+    }
+
     /// Parses the LogsData document.
+    ///
+    /// A string without escapes is borrowed from `json`; the others (nearly every message: Lambda ends each line
+    /// with `\n`) are unescaped into one buffer per payload rather than a `String` each. The payload keeps the
+    /// buffer so the batch can borrow it. A later call reads the document again, so every call costs the same, and
+    /// borrows the first call's buffer, which holds the same text unless `json` was changed in between; then the
+    /// strings are copied out instead.
     pub fn batch(&self) -> Result<LogBatch<'_>, DecodeError> {
-        let batch: LogBatch<'_> = sonic_rs::from_slice(&self.json)
-            .map_err(|e| DecodeError::LogsData { origin: self.origin.clone(), reason: e.to_string() })?;
+        let fail = |reason| DecodeError::LogsData { origin: self.origin.clone(), reason };
+        let doc = Reader::new(&self.json).and_then(Reader::logs_data).map_err(fail)?;
+        let mut unescaped = Some(doc.unescaped);
+        let kept = self.unescaped.get_or_init(|| unescaped.take().unwrap_or_default());
+        let batch = match unescaped {
+            Some(fresh) if fresh != *kept => doc.batch.resolve(&Buffer::Changed(&fresh)),
+            _ => doc.batch.resolve(&Buffer::Kept(kept)),
+        };
         if batch.message_type == MessageType::Data && batch.log_group.is_empty() {
-            return Err(DecodeError::LogsData { origin: self.origin.clone(), reason: "logGroup is empty".into() });
+            return Err(fail("logGroup is empty".into()));
         }
         Ok(batch)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+// The serde derives are the reference the hand-written reader is tested against (see `Reader`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(Deserialize))]
 pub enum MessageType {
-    #[serde(rename = "DATA_MESSAGE")]
+    #[cfg_attr(test, serde(rename = "DATA_MESSAGE"))]
     Data,
     /// CloudWatch's reachability probe when a subscription is created: carries nothing to ship.
-    #[serde(rename = "CONTROL_MESSAGE")]
+    #[cfg_attr(test, serde(rename = "CONTROL_MESSAGE"))]
     Control,
 }
 
 /// A CloudWatch Logs delivery: the lines of one log stream.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(Deserialize), serde(rename_all = "camelCase"))]
 pub struct LogBatch<'a> {
     pub message_type: MessageType,
-    #[serde(borrow, default)]
+    #[cfg_attr(test, serde(borrow, default))]
     pub owner: Cow<'a, str>,
-    #[serde(borrow, default)]
+    #[cfg_attr(test, serde(borrow, default))]
     pub log_group: Cow<'a, str>,
-    #[serde(borrow, default)]
+    #[cfg_attr(test, serde(borrow, default))]
     pub log_stream: Cow<'a, str>,
-    #[serde(borrow, default)]
+    #[cfg_attr(test, serde(borrow, default))]
     pub subscription_filters: Vec<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[cfg_attr(test, serde(borrow, default))]
     pub log_events: Vec<LogEvent<'a>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(Deserialize))]
 pub struct LogEvent<'a> {
-    #[serde(borrow, default)]
+    #[cfg_attr(test, serde(borrow, default))]
     pub id: Cow<'a, str>,
     /// Milliseconds since the epoch.
     pub timestamp: i64,
-    #[serde(borrow)]
+    #[cfg_attr(test, serde(borrow))]
     pub message: Cow<'a, str>,
 }
 
@@ -224,7 +252,7 @@ pub struct Decoded {
 pub fn decode_records(event: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
     let single = |kind, origin: Origin, payload: Result<Vec<u8>, DecodeError>| Decoded {
         kind,
-        records: vec![DecodedRecord { payload: payload.map(|json| Payload { origin: origin.clone(), json }), origin }],
+        records: vec![DecodedRecord { payload: payload.map(|json| Payload::new(origin.clone(), json)), origin }],
     };
     if event.starts_with(&[0x1f, 0x8b]) {
         return Ok(single(EventKind::Raw, Origin::Raw, inflate_capped(event, &Origin::Raw, opts)));
@@ -289,7 +317,7 @@ fn kinesis_record(index: usize, record: Record<'_>, opts: &DecodeOptions) -> Dec
     let origin = Origin::Kinesis { index, sequence_number: kinesis.sequence_number };
     let payload = unbase64(&kinesis.data, &origin)
         .and_then(|gz| inflate_capped(&gz, &origin, opts))
-        .map(|json| Payload { origin: origin.clone(), json });
+        .map(|json| Payload::new(origin.clone(), json));
     DecodedRecord { origin, payload }
 }
 
@@ -304,7 +332,7 @@ fn sqs_record(index: usize, record: Record<'_>, opts: &DecodeOptions) -> Decoded
             | Ok(SqsBody { request_payload: Some(RequestPayload { awslogs: Some(awslogs) }), .. }) => {
                 unbase64(&awslogs.data, &origin)
                     .and_then(|gz| inflate_capped(&gz, &origin, opts))
-                    .map(|json| Payload { origin: origin.clone(), json })
+                    .map(|json| Payload::new(origin.clone(), json))
             }
             Ok(_) => fail("body is not a CloudWatch Logs subscription event (no `awslogs.data`)".into()),
         },
@@ -346,6 +374,633 @@ pub fn inflate_capped(gz: &[u8], origin: &Origin, opts: &DecodeOptions) -> Resul
     })?;
     out.truncate(n);
     Ok(out)
+}
+
+/// A LogsData document as [`Reader`] reads it: strings still [`Text`], the buffer they index beside them.
+struct Document<'a> {
+    batch: RawBatch<'a>,
+    unescaped: String,
+}
+
+/// [`LogBatch`] with its strings still [`Text`].
+struct RawBatch<'a> {
+    message_type: MessageType,
+    owner: Text<'a>,
+    log_group: Text<'a>,
+    log_stream: Text<'a>,
+    subscription_filters: Vec<Text<'a>>,
+    log_events: Vec<RawEvent<'a>>,
+}
+
+struct RawEvent<'a> {
+    id: Text<'a>,
+    timestamp: i64,
+    message: Text<'a>,
+}
+
+/// A string of the document: borrowed as it stands when it has no escapes, else a range of the unescaped buffer,
+/// which cannot be borrowed while it still grows.
+#[derive(Clone, Copy)]
+enum Text<'a> {
+    Json(&'a str),
+    Unescaped(usize, usize),
+}
+
+/// The unescaped buffer a batch borrows from, or (`json` having changed since) a fresh one it copies from.
+enum Buffer<'k, 'f> {
+    Kept(&'k str),
+    Changed(&'f str),
+}
+
+impl<'a> Buffer<'a, '_> {
+    fn get(&self, text: Text<'a>) -> Cow<'a, str> {
+        match (text, self) {
+            (Text::Json(s), _) => Cow::Borrowed(s),
+            (Text::Unescaped(start, end), Buffer::Kept(kept)) => Cow::Borrowed(&kept[start..end]),
+            (Text::Unescaped(start, end), Buffer::Changed(fresh)) => Cow::Owned(fresh[start..end].to_owned()),
+        }
+    }
+}
+
+impl<'a> RawBatch<'a> {
+    fn resolve(self, buffer: &Buffer<'a, '_>) -> LogBatch<'a> {
+        let events = self.log_events.into_iter();
+        LogBatch {
+            message_type: self.message_type,
+            owner: buffer.get(self.owner),
+            log_group: buffer.get(self.log_group),
+            log_stream: buffer.get(self.log_stream),
+            subscription_filters: self.subscription_filters.into_iter().map(|f| buffer.get(f)).collect(),
+            log_events: events
+                .map(|e| LogEvent { id: buffer.get(e.id), timestamp: e.timestamp, message: buffer.get(e.message) })
+                .collect(),
+        }
+    }
+}
+
+const BATCH_FIELDS: [&str; 6] = ["messageType", "owner", "logGroup", "logStream", "subscriptionFilters", "logEvents"];
+const EVENT_FIELDS: [&str; 3] = ["id", "timestamp", "message"];
+const MESSAGE_TYPES: [&str; 2] = ["DATA_MESSAGE", "CONTROL_MESSAGE"];
+
+type Read<T> = Result<T, String>;
+
+/// Reads LogsData by hand: for this one fixed shape that is much cheaper than a generic deserializer, and it puts
+/// every unescaped string in one buffer (see [`Payload::batch`]).
+///
+/// It accepts exactly the documents `sonic_rs::from_slice::<LogBatch>` accepts with the serde derives, which the
+/// tests hold it to — sonic-rs and serde quirks included: a struct may also come as an array of its fields in
+/// order, `messageType` also as `{"DATA_MESSAGE":null}`, a timestamp of `-0` is a float and refused, and in a
+/// value that is skipped (an unknown field) `\u` takes any four bytes unchecked.
+struct Reader<'a> {
+    json: &'a [u8],
+    /// `json`, checked for UTF-8 up front as sonic-rs does, so a string without escapes is a slice of it.
+    text: &'a str,
+    pos: usize,
+    unescaped: Vec<u8>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(json: &'a [u8]) -> Read<Reader<'a>> {
+        if json.len() > u32::MAX as usize {
+            return Err(format!("{} bytes: sonic-rs refuses documents of 4 GiB or more", json.len()));
+        }
+        let text = std::str::from_utf8(json).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
+        Ok(Reader { json, text, pos: 0, unescaped: Vec::new() })
+    }
+
+    fn fail<T>(&self, what: &str) -> Read<T> {
+        Err(format!("{what} at byte {}", self.pos))
+    }
+
+    fn logs_data(mut self) -> Read<Document<'a>> {
+        let (mut message_type, mut owner, mut log_group, mut log_stream) = (None, None, None, None);
+        let (mut subscription_filters, mut log_events) = (None, None);
+        let mut field = |r: &mut Self, field| match field {
+            Some(0) => r.once(&mut message_type, BATCH_FIELDS[0], Self::message_type),
+            Some(1) => r.once(&mut owner, BATCH_FIELDS[1], Self::string_value),
+            Some(2) => r.once(&mut log_group, BATCH_FIELDS[2], Self::string_value),
+            Some(3) => r.once(&mut log_stream, BATCH_FIELDS[3], Self::string_value),
+            Some(4) => r.once(&mut subscription_filters, BATCH_FIELDS[4], |r| r.array(Self::string_value)),
+            Some(5) => r.once(&mut log_events, BATCH_FIELDS[5], |r| r.array(Self::log_event)),
+            _ => r.skip_value(),
+        };
+        self.record(&BATCH_FIELDS, &mut field)?;
+        if self.json[self.pos..].iter().any(|b| !is_space(*b)) {
+            return self.fail("trailing characters");
+        }
+        let Some(message_type) = message_type else { return Err("missing field `messageType`".into()) };
+        let none = Text::Json("");
+        let batch = RawBatch {
+            message_type,
+            owner: owner.unwrap_or(none),
+            log_group: log_group.unwrap_or(none),
+            log_stream: log_stream.unwrap_or(none),
+            subscription_filters: subscription_filters.unwrap_or_default(),
+            log_events: log_events.unwrap_or_default(),
+        };
+        // Cannot fail: the document is UTF-8 and every string is copied whole, escapes as whole characters.
+        let unescaped = String::from_utf8(self.unescaped).map_err(|e| format!("unescaped text: {e}"))?;
+        Ok(Document { batch, unescaped })
+    }
+
+    fn log_event(&mut self) -> Read<RawEvent<'a>> {
+        let (start, unescaped) = (self.pos, self.unescaped.len());
+        if let Some(event) = self.log_event_as_written()? {
+            return Ok(event);
+        }
+        self.pos = start;
+        self.unescaped.truncate(unescaped);
+        let (mut id, mut timestamp, mut message) = (None, None, None);
+        self.record(&EVENT_FIELDS, |r, field| match field {
+            Some(0) => r.once(&mut id, EVENT_FIELDS[0], Self::string_value),
+            Some(1) => r.once(&mut timestamp, EVENT_FIELDS[1], Self::timestamp),
+            Some(2) => r.once(&mut message, EVENT_FIELDS[2], Self::string_value),
+            _ => r.skip_value(),
+        })?;
+        let Some(timestamp) = timestamp else { return self.fail("missing field `timestamp`") };
+        let Some(message) = message else { return self.fail("missing field `message`") };
+        Ok(RawEvent { id: id.unwrap_or(Text::Json("")), timestamp, message })
+    }
+
+    /// A log event laid out byte for byte as CloudWatch writes it, `{"id":"…","timestamp":…,"message":"…"}`, which
+    /// needs none of the general reader's bookkeeping. `None` where it is laid out otherwise, for the general reader
+    /// to read from the start; an error only where that would fail too.
+    fn log_event_as_written(&mut self) -> Read<Option<RawEvent<'a>>> {
+        if !self.skip(br#"{"id":""#) {
+            return Ok(None);
+        }
+        let id = self.string()?;
+        if !self.skip(br#","timestamp":"#) {
+            return Ok(None);
+        }
+        let timestamp = self.timestamp()?;
+        if !self.skip(br#","message":""#) {
+            return Ok(None);
+        }
+        let message = self.string()?;
+        Ok(self.skip(b"}").then_some(RawEvent { id, timestamp, message }))
+    }
+
+    /// Reads `bytes` if they come next, as they stand.
+    fn skip(&mut self, bytes: &[u8]) -> bool {
+        let found = self.json[self.pos..].starts_with(bytes);
+        if found {
+            self.pos += bytes.len();
+        }
+        found
+    }
+
+    /// A struct's fields, `field` reading the value of each (with its index in `fields`, `None` for an unknown
+    /// key): from an object, or from an array of the fields in order, shorter or not, which serde reads too.
+    fn record(&mut self, fields: &[&str], mut field: impl FnMut(&mut Self, Option<usize>) -> Read<()>) -> Read<()> {
+        match self.peek()? {
+            b'{' => {
+                self.pos += 1;
+                if self.peek()? == b'}' {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    if self.peek()? != b'"' {
+                        return self.fail("expected a key");
+                    }
+                    self.pos += 1;
+                    let key = self.key(fields)?;
+                    self.expect(b':')?;
+                    field(self, key)?;
+                    match self.peek()? {
+                        b',' => self.pos += 1,
+                        b'}' => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return self.fail("expected `,` or `}`"),
+                    }
+                }
+            }
+            b'[' => {
+                self.pos += 1;
+                let mut first = true;
+                for index in 0..fields.len() {
+                    if !self.next_element(&mut first)? {
+                        break;
+                    }
+                    field(self, Some(index))?;
+                }
+                self.expect(b']')
+            }
+            _ => self.fail("expected an object"),
+        }
+    }
+
+    /// Reads a field's value into its slot, refusing a second one as serde does.
+    fn once<T>(&mut self, slot: &mut Option<T>, name: &str, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<()> {
+        if slot.is_some() {
+            return self.fail(&format!("duplicate field `{name}`"));
+        }
+        *slot = Some(read(self)?);
+        Ok(())
+    }
+
+    fn array<T>(&mut self, mut element: impl FnMut(&mut Self) -> Read<T>) -> Read<Vec<T>> {
+        self.expect(b'[')?;
+        let mut items = Vec::new();
+        let mut first = true;
+        while self.next_element(&mut first)? {
+            items.push(element(self)?);
+        }
+        self.expect(b']')?;
+        Ok(items)
+    }
+
+    /// Whether another element follows in an array whose `[` is read, reading the `,` before it.
+    fn next_element(&mut self, first: &mut bool) -> Read<bool> {
+        match self.peek()? {
+            b']' => Ok(false),
+            b',' if !*first => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ if *first => {
+                *first = false;
+                Ok(true)
+            }
+            _ => self.fail("expected `,` or `]`"),
+        }
+    }
+
+    /// `"DATA_MESSAGE"`, or the externally tagged form serde also takes for a unit variant: `{"DATA_MESSAGE":null}`.
+    fn message_type(&mut self) -> Read<MessageType> {
+        let tagged = self.peek()? == b'{';
+        if tagged {
+            self.pos += 1;
+        }
+        if self.peek()? != b'"' {
+            return self.fail("expected a string");
+        }
+        self.pos += 1;
+        let variant = match self.key(&MESSAGE_TYPES)? {
+            Some(0) => MessageType::Data,
+            Some(_) => MessageType::Control,
+            None => return self.fail("unknown variant of messageType, expected `DATA_MESSAGE` or `CONTROL_MESSAGE`"),
+        };
+        if tagged {
+            self.expect(b':')?;
+            if self.peek()? != b'n' {
+                return self.fail("expected null");
+            }
+            self.literal("null")?;
+            self.expect(b'}')?;
+        }
+        Ok(variant)
+    }
+
+    /// An `i64` as sonic-rs reads one: an integer in range. A fraction, an exponent or `-0` make a float, which an
+    /// `i64` refuses.
+    fn timestamp(&mut self) -> Read<i64> {
+        let negative = self.peek()? == b'-';
+        let start = self.pos + usize::from(negative);
+        let mut end = start;
+        let mut magnitude = 0u64;
+        while let Some(digit @ b'0'..=b'9') = self.json.get(end) {
+            // Wraps only past nineteen digits, which fail below.
+            magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
+            end += 1;
+        }
+        let value = match (end - start, self.json[start..].first(), self.json.get(end)) {
+            (0, ..) => return self.fail("expected an integer timestamp"),
+            (2.., Some(b'0'), _) => return self.fail("invalid number"),
+            (_, _, Some(b'.' | b'e' | b'E')) | (20.., ..) => None,
+            (1, Some(b'0'), _) if negative => None,
+            _ if negative => (magnitude <= 1 << 63).then(|| 0i64.wrapping_sub_unsigned(magnitude)),
+            _ => i64::try_from(magnitude).ok(),
+        };
+        let Some(value) = value else { return self.fail("timestamp is not an i64 integer") };
+        self.pos = end;
+        Ok(value)
+    }
+
+    fn string_value(&mut self) -> Read<Text<'a>> {
+        if self.peek()? != b'"' {
+            return self.fail("expected a string");
+        }
+        self.pos += 1;
+        self.string()
+    }
+
+    /// A key whose `"` is read, as the index of the name it matches in `names`.
+    fn key(&mut self, names: &[&str]) -> Read<Option<usize>> {
+        // The usual key is one of the names as it stands, which a comparison settles without scanning it.
+        let rest = &self.json[self.pos..];
+        for (index, name) in names.iter().enumerate() {
+            if rest.get(name.len()) == Some(&b'"') && rest.starts_with(name.as_bytes()) {
+                self.pos += name.len() + 1;
+                return Ok(Some(index));
+            }
+        }
+        Ok(match self.string()? {
+            Text::Json(key) => names.iter().position(|name| *name == key),
+            Text::Unescaped(start, end) => {
+                let found = names.iter().position(|name| name.as_bytes() == &self.unescaped[start..end]);
+                self.unescaped.truncate(start);
+                found
+            }
+        })
+    }
+
+    /// A string whose `"` is read: borrowed when it has no escapes, else unescaped onto the buffer.
+    fn string(&mut self) -> Read<Text<'a>> {
+        let start = self.pos;
+        let stop = find_stop(self.json, start);
+        match self.json.get(stop) {
+            Some(b'"') => {
+                self.pos = stop + 1;
+                Ok(Text::Json(&self.text[start..stop]))
+            }
+            Some(b'\\') => {
+                if self.unescaped.capacity() == 0 {
+                    // Unescaping never lengthens text, so the rest of the document bounds the buffer; the chunk
+                    // is room for `unescape`'s overshoot.
+                    self.unescaped.reserve(self.json.len() - start + CHUNK);
+                }
+                let from = self.unescaped.len();
+                self.unescaped.extend_from_slice(&self.json[start..stop]);
+                self.pos = unescape(self.json, stop, &mut self.unescaped)
+                    .map_err(|(at, what)| format!("{what} at byte {at}"))?;
+                Ok(Text::Unescaped(from, self.unescaped.len()))
+            }
+            Some(_) => Err(format!("control character in a string at byte {stop}")),
+            None => Err(format!("unterminated string at byte {stop}")),
+        }
+    }
+
+    /// Skips the value of an unknown field, checked as strictly as sonic-rs checks one: all of JSON, except that a
+    /// string's `\u` takes any four bytes. Iterative: sonic-rs recurses, so an unknown value nested deeply enough
+    /// overflowed the stack and aborted the process, where this reads it.
+    fn skip_value(&mut self) -> Read<()> {
+        // The closing bracket of each container the value is inside.
+        let mut open = Vec::new();
+        loop {
+            match self.peek()? {
+                b'{' => {
+                    self.pos += 1;
+                    if self.peek()? == b'}' {
+                        self.pos += 1;
+                    } else {
+                        self.skip_key()?;
+                        open.push(b'}');
+                        continue;
+                    }
+                }
+                b'[' => {
+                    self.pos += 1;
+                    if self.peek()? == b']' {
+                        self.pos += 1;
+                    } else {
+                        open.push(b']');
+                        continue;
+                    }
+                }
+                b'"' => {
+                    self.pos += 1;
+                    self.skip_string()?;
+                }
+                b'-' | b'0'..=b'9' => self.skip_number()?,
+                b't' => self.literal("true")?,
+                b'f' => self.literal("false")?,
+                b'n' => self.literal("null")?,
+                _ => return self.fail("expected a value"),
+            }
+            // A value is done: close what it ends, until a `,` asks for the next.
+            loop {
+                let Some(&close) = open.last() else { return Ok(()) };
+                match self.peek()? {
+                    b',' => {
+                        self.pos += 1;
+                        if close == b'}' {
+                            self.skip_key()?;
+                        }
+                        break;
+                    }
+                    b if b == close => {
+                        self.pos += 1;
+                        open.pop();
+                    }
+                    _ => return self.fail("expected `,` or the end of an object or array"),
+                }
+            }
+        }
+    }
+
+    /// A key in a skipped object, and its `:`.
+    fn skip_key(&mut self) -> Read<()> {
+        if self.peek()? != b'"' {
+            return self.fail("expected a key");
+        }
+        self.pos += 1;
+        self.skip_string()?;
+        self.expect(b':')
+    }
+
+    /// A string whose `"` is read, in a skipped value.
+    fn skip_string(&mut self) -> Read<()> {
+        loop {
+            self.pos = find_stop(self.json, self.pos);
+            match self.json.get(self.pos) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => match self.json.get(self.pos + 1) {
+                    // sonic-rs skips `u` and the four bytes after it when at least six bytes are left from `u`.
+                    Some(b'u') if self.json.len() - self.pos > 6 => self.pos += 6,
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.pos += 2,
+                    Some(b'u') | None => return self.fail("unterminated string"),
+                    Some(_) => return self.fail("invalid escape"),
+                },
+                Some(_) => return self.fail("control character in a string"),
+                None => return self.fail("unterminated string"),
+            }
+        }
+    }
+
+    fn skip_number(&mut self) -> Read<()> {
+        let digits = |json: &[u8], at: usize| json[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let json = self.json;
+        let mut at = self.pos + usize::from(json[self.pos] == b'-');
+        match json.get(at) {
+            Some(b'0') => at += 1,
+            Some(b'1'..=b'9') => at += digits(json, at),
+            _ => return self.fail("invalid number"),
+        }
+        if json.get(at) == Some(&b'.') {
+            at += 1;
+            match digits(json, at) {
+                0 => return self.fail("invalid number"),
+                n => at += n,
+            }
+        }
+        if matches!(json.get(at), Some(b'e' | b'E')) {
+            at += 1;
+            if matches!(json.get(at), Some(b'+' | b'-')) {
+                at += 1;
+            }
+            match digits(json, at) {
+                0 => return self.fail("invalid number"),
+                n => at += n,
+            }
+        }
+        self.pos = at;
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &str) -> Read<()> {
+        if !self.json[self.pos..].starts_with(word.as_bytes()) {
+            return self.fail("invalid literal");
+        }
+        self.pos += word.len();
+        Ok(())
+    }
+
+    /// The next byte that is not whitespace, left unread.
+    fn peek(&mut self) -> Read<u8> {
+        while let Some(&b) = self.json.get(self.pos) {
+            if !is_space(b) {
+                return Ok(b);
+            }
+            self.pos += 1;
+        }
+        self.fail("unexpected end of the document")
+    }
+
+    fn expect(&mut self, byte: u8) -> Read<()> {
+        if self.peek()? != byte {
+            return self.fail(&format!("expected `{}`", char::from(byte)));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+const CHUNK: usize = 16;
+
+/// Where reading a string failed, and why.
+type Fault = (usize, &'static str);
+
+/// What a one-character escape stands for, by the character after the `\`; 0 for `u` and for no escape at all.
+const UNESCAPED: [u8; 256] = {
+    let mut table = [0; 256];
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table[b'/' as usize] = b'/';
+    table[b'b' as usize] = 0x08;
+    table[b'f' as usize] = 0x0c;
+    table[b'n' as usize] = b'\n';
+    table[b'r' as usize] = b'\r';
+    table[b't' as usize] = b'\t';
+    table
+};
+
+/// Unescapes a string from the `\` at `pos` through its closing `"` onto `out`: returns the position after the `"`.
+fn unescape(json: &[u8], mut pos: usize, out: &mut Vec<u8>) -> Result<usize, Fault> {
+    loop {
+        match json.get(pos) {
+            Some(b'"') => return Ok(pos + 1),
+            Some(b'\\') => match json.get(pos + 1).map(|&c| UNESCAPED[usize::from(c)]) {
+                Some(0) => pos += unicode_escape(json, pos, out)?,
+                Some(byte) => {
+                    out.push(byte);
+                    pos += 2;
+                }
+                None => return Err((pos, "unterminated string")),
+            },
+            Some(_) => return Err((pos, "control character in a string")),
+            None => return Err((pos, "unterminated string")),
+        }
+        // On to the next stop. Runs between escapes are short (a JSON line is full of `\"`): copying a whole chunk
+        // and cutting it back beats a copy of the exact length.
+        loop {
+            let Some(chunk) = json.get(pos..pos + CHUNK) else {
+                let stop = find_stop(json, pos);
+                out.extend_from_slice(&json[pos..stop]);
+                pos = stop;
+                break;
+            };
+            out.extend_from_slice(chunk);
+            if let Some(at) = first_stop(chunk) {
+                out.truncate(out.len() - CHUNK + at);
+                pos += at;
+                break;
+            }
+            pos += CHUNK;
+        }
+    }
+}
+
+/// `\uXXXX`, or a surrogate pair `\uD83D\uDE00`, from its `\` at `at` onto `out`: returns how many bytes it takes.
+/// A lone or reversed surrogate fails, as in sonic-rs (which could substitute U+FFFD, but not by default) and
+/// serde_json.
+fn unicode_escape(json: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, Fault> {
+    if json.get(at + 1) != Some(&b'u') {
+        return Err((at, "invalid escape"));
+    }
+    let hex = |from: usize| {
+        let digits = json.get(from..from + 4)?;
+        digits.iter().try_fold(0, |n, d| Some(n << 4 | char::from(*d).to_digit(16)?))
+    };
+    let Some(unit) = hex(at + 2) else { return Err((at, "invalid \\u escape")) };
+    let (code, read) = match unit {
+        0xD800..=0xDBFF => {
+            let low = match json.get(at + 6..at + 8) {
+                Some(b"\\u") => hex(at + 8),
+                _ => None,
+            };
+            match low {
+                Some(low @ 0xDC00..=0xDFFF) => (0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00), 12),
+                _ => return Err((at, "unpaired surrogate in a \\u escape")),
+            }
+        }
+        0xDC00..=0xDFFF => return Err((at, "unpaired surrogate in a \\u escape")),
+        _ => (unit, 6),
+    };
+    let Some(c) = char::from_u32(code) else { return Err((at, "invalid \\u escape")) };
+    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+    Ok(read)
+}
+
+/// Where the first stop (see [`first_stop`]) is in `json` from `from`, or `json.len()`.
+fn find_stop(json: &[u8], mut from: usize) -> usize {
+    while let Some(chunk) = json.get(from..from + CHUNK) {
+        if let Some(at) = first_stop(chunk) {
+            return from + at;
+        }
+        from += CHUNK;
+    }
+    from + json[from..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(json.len() - from)
+}
+
+/// Where the first byte that ends a run of plain string text is in `chunk`: `"`, `\` or a control character.
+/// Eight bytes at a time, as std has no portable SIMD and `unsafe` is out.
+fn first_stop(chunk: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    for (index, eight) in chunk.chunks_exact(8).enumerate() {
+        let word = u64::from_le_bytes(eight.try_into().unwrap_or_default());
+        // A byte's high bit is set when it is `"` or `\` (xor makes it 0, so minus one borrows) or below 0x20.
+        // A borrow can flag the byte above a flagged one too, so only the lowest flag is sure.
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let stops = (quote.wrapping_sub(ONES) | backslash.wrapping_sub(ONES) | word.wrapping_sub(ONES * 0x20))
+            & !word
+            & (ONES * 0x80);
+        if stops != 0 {
+            return Some(index * 8 + stops.trailing_zeros() as usize / 8);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -511,7 +1166,426 @@ mod tests {
         assert!(inflate_capped(truncated, &Origin::Raw, &DecodeOptions::default()).is_err());
     }
 
+    /// How [`Payload::batch`] and the reference — sonic-rs with the serde derives, what `batch` used to be — differ
+    /// on a document, if they do.
+    fn differs_from_sonic(json: &[u8]) -> Option<String> {
+        let payload = Payload::new(Origin::Raw, json.to_vec());
+        let ours = payload.batch();
+        let reference = sonic_rs::from_slice::<LogBatch<'_>>(json);
+        match (&ours, &reference) {
+            (Ok(ours), Ok(reference)) if ours == reference => None,
+            (Err(DecodeError::LogsData { reason, .. }), Ok(reference))
+                if reason == "logGroup is empty"
+                    && reference.message_type == MessageType::Data
+                    && reference.log_group.is_empty() =>
+            {
+                None
+            }
+            (Err(_), Err(_)) => None,
+            _ => Some(format!("{:?}:\n  ours {ours:?}\n  sonic-rs {reference:?}", String::from_utf8_lossy(json))),
+        }
+    }
+
+    /// One JSON string value read the way `batch` reads a message.
+    fn read_string(json: &[u8]) -> Result<String, String> {
+        let mut reader = Reader::new(json)?;
+        let text = reader.string_value()?;
+        if reader.json[reader.pos..].iter().any(|b| !is_space(*b)) {
+            return reader.fail("trailing characters");
+        }
+        Ok(match text {
+            Text::Json(s) => s.to_owned(),
+            Text::Unescaped(start, end) => String::from_utf8(reader.unescaped[start..end].to_vec()).unwrap(),
+        })
+    }
+
+    /// Every character as `\uXXXX`, astral ones as a surrogate pair.
+    fn escape_all(s: &str) -> String {
+        let units: Vec<String> = s.encode_utf16().map(|u| format!("\\u{u:04x}")).collect();
+        format!("\"{}\"", units.concat())
+    }
+
+    #[test]
+    fn fixtures_read_as_sonic_reads_them() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/events");
+        let mut payloads = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let content = std::fs::read(entry.unwrap().path()).unwrap();
+            for (_, event) in captured_events(&content) {
+                for record in decode_records(event, &DecodeOptions::default()).unwrap().records {
+                    let payload = record.payload.unwrap();
+                    assert_eq!(differs_from_sonic(&payload.json), None);
+                    payloads += 1;
+                }
+            }
+        }
+        assert!(payloads > 20, "{payloads} payloads");
+    }
+
+    #[test]
+    fn edge_cases_read_as_sonic_reads_them() {
+        let event = |e: &str| format!(r#"{{"messageType":"DATA_MESSAGE","logGroup":"g","logEvents":[{e}]}}"#);
+        let field = |f: &str| format!(r#"{{"messageType":"DATA_MESSAGE","logGroup":"g",{f}}}"#);
+        let message = |m: &str| event(&format!(r#"{{"id":"1","timestamp":1,"message":{m}}}"#));
+        let timestamp = |t: &str| event(&format!(r#"{{"timestamp":{t},"message":""}}"#));
+        let mut cases: Vec<String> = [
+            LOGS_DATA,
+            "",
+            "   ",
+            "null",
+            "\"DATA_MESSAGE\"",
+            "{}",
+            r#"{"messageType":"DATA_MESSAGE"}"#,
+            r#"{"messageType":"CONTROL_MESSAGE"}"#,
+            r#"{"messageType":"data_message","logGroup":"g"}"#,
+            r#"{"messageType":"DATA\u005fMESSAGE","logGroup":"g"}"#,
+            r#"{"messageType":{"DATA_MESSAGE":null},"logGroup":"g"}"#,
+            r#"{"messageType": { "CONTROL_MESSAGE" : null } }"#,
+            r#"{"messageType":{"DATA_MESSAGE":1},"logGroup":"g"}"#,
+            r#"{"messageType":{"DATA_MESSAGE":null,"x":1},"logGroup":"g"}"#,
+            r#"{"messageType":{},"logGroup":"g"}"#,
+            r#"{"messageType":1,"logGroup":"g"}"#,
+            r#"{"messageType":null,"logGroup":"g"}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g","owner":"a","owner":"b"}"#,
+            r#"{"messageType":"DATA_MESSAGE","messageType":"DATA_MESSAGE","logGroup":"g"}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g","x":1,"x":2}"#,
+            r#"{"messageType":"DATA_MESSAGE","log\u0047roup":"g","\u006fwner":"\/o"}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g\\\/\"\b\f\n\r\t"}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g"} "#,
+            "{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\"}\n\t\r x",
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g"}{}"#,
+            "\u{feff}{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\"}",
+            " {\n \"messageType\" :\t\"DATA_MESSAGE\" ,\r\n \"logGroup\" : \"g\" , \"logEvents\" : [ { \"timestamp\" : 1 , \"message\" : \"m\" } ] } ",
+            r#"["DATA_MESSAGE","o","g","s",["f"],[["1",5,"m"],{"timestamp":6,"message":"n"}]]"#,
+            r#"["DATA_MESSAGE"]"#,
+            r#"["CONTROL_MESSAGE","o"]"#,
+            "[]",
+            r#"["DATA_MESSAGE","o","g","s",[],[],1]"#,
+            r#"["DATA_MESSAGE",]"#,
+            r#"[,"DATA_MESSAGE"]"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g","subscriptionFilters":["a","b"]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g","subscriptionFilters":["a",]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g","subscriptionFilters":[1]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g","subscriptionFilters":null}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g","logEvents":null}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g","logEvents":{}}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g",}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g",,"owner":"o"}"#,
+            r#"{"messageType":"DATA_MESSAGE" "logGroup":"g"}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup" "g"}"#,
+            r#"{"messageType":"DATA_MESSAGE","logGroup":"g""#,
+            r#"{"messageType":"DATA_MESSAGE",1:"g"}"#,
+            r#"{"messageType":"DATA_MESSAGE",logGroup:"g"}"#,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for e in [
+            r#"{"id":"1","timestamp":1,"message":"m"}"#,
+            r#"{"timestamp":1,"message":"m"}"#,
+            r#"{"id":"1","message":"m"}"#,
+            r#"{"id":"1","timestamp":1}"#,
+            r#"{"id":"1","id":"2","timestamp":1,"message":"m"}"#,
+            r#"{"id":1,"timestamp":1,"message":"m"}"#,
+            r#"{"id":null,"timestamp":1,"message":"m"}"#,
+            r#"{"id":"1","timestamp":1,"message":null}"#,
+            r#"["1",5,"m"]"#,
+            r#"["1",5]"#,
+            r#"[]"#,
+            r#"["1",5,"m",1]"#,
+            r#"[5,"m"]"#,
+            r#"{"id":"1","timestamp":1,"message":"m","x":{"y":[1,{"z":null}]}}"#,
+            r#"{}"#,
+            r#"null"#,
+        ] {
+            cases.push(event(e));
+        }
+        for t in [
+            "0",
+            "-0",
+            "-1",
+            "7",
+            "-7",
+            "01",
+            "-01",
+            "1.0",
+            "1e3",
+            "1E3",
+            "1.",
+            ".5",
+            "-",
+            "--1",
+            "+1",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "18446744073709551616",
+            "123456789012345678901",
+            "1700000000000",
+            "\"1\"",
+            "null",
+            "true",
+            " 1 ",
+            "1x",
+            "0x10",
+        ] {
+            cases.push(timestamp(t));
+        }
+        for m in [
+            r#""""#,
+            r#""plain""#,
+            r#""a\"b\\c\/d\be\ff\ng\rh\ti""#,
+            r#""\u0000\u001f\u007f\u0080\u07ff\u0800\uffff""#,
+            r#""\ud83d\ude00 \uD83D\uDE00""#,
+            r#""\ud800""#,
+            r#""\ud800x""#,
+            r#""\ud800\u0041""#,
+            r#""\ud800\ud800""#,
+            r#""\udc00""#,
+            r#""\udc00\ud800""#,
+            r#""\ud800\udbff""#,
+            r#""\ud800\uzzzz""#,
+            r#""\u12""#,
+            r#""\u12g4""#,
+            r#""\uD83D\uDE0""#,
+            r#""\x""#,
+            r#""\U0041""#,
+            r#""\'""#,
+            r#""\"#,
+            r#""abc"#,
+            "\"a\u{1}b\"",
+            "\"a\tb\"",
+            "\"tab\\\tb\"",
+            "\"a\u{7f}b\"",
+            "\"é ü 日本 😀\\n\"",
+            "\"0123456789abcdef0123456789abcdef\\\"0123456789abcdef\\n\"",
+            r#"1"#,
+            r#"null"#,
+        ] {
+            cases.push(message(m));
+        }
+        for f in [
+            r#""x":1.5e-3"#,
+            r#""x":-0.0"#,
+            r#""x":01"#,
+            r#""x":1."#,
+            r#""x":.5"#,
+            r#""x":-"#,
+            r#""x":1e"#,
+            r#""x":1e+"#,
+            r#""x":1E-7"#,
+            r#""x":123456789012345678901234567890"#,
+            r#""x":true"#,
+            r#""x":tru"#,
+            r#""x":nul"#,
+            r#""x":nullx"#,
+            r#""x":falsey"#,
+            r#""x":[]"#,
+            r#""x":[1,]"#,
+            r#""x":[,1]"#,
+            r#""x":[1 2]"#,
+            r#""x":{}"#,
+            r#""x":{"a":1,}"#,
+            r#""x":{"a" 1}"#,
+            r#""x":{1:2}"#,
+            r#""x":{"a":[{"b":{}}]}"#,
+            r#""x":[[[[]]]]"#,
+            r#""x":[[[[]]]"#,
+            r#""x":"\uZZZZ""#,
+            r#""x":"\u"ab""#,
+            r#""x":"\ud800""#,
+            r#""x":"\x""#,
+            r#""x":{"\uZZZZ":1}"#,
+            r#""\uZZZZ":1"#,
+            r#""\ud800":1"#,
+            "\"x\":\"a\u{1}b\"",
+            "\"x\":\"é\"",
+            r#""x":"#,
+            r#""x""#,
+            r#""x":}"#,
+        ] {
+            cases.push(field(f));
+        }
+        // sonic-rs skips an ignored value recursively: nesting this deep overflows its stack, not ours.
+        let deep = |value: String| {
+            Payload::new(Origin::Raw, field(&format!(r#""x":{value}"#)).into_bytes()).batch().map(|_| ())
+        };
+        assert!(deep(format!("{}1{}", "[{\"a\":".repeat(100_000), "}]".repeat(100_000))).is_ok());
+        assert!(deep("[".repeat(100_000)).is_err());
+        let mut bytes: Vec<Vec<u8>> = cases.into_iter().map(String::into_bytes).collect();
+        for invalid in [&b"\xff"[..], b"\xc3", b"\xed\xa0\x80", b"\xc3\x28"] {
+            for doc in [message(r#""aXb""#), field(r#""x":"aXb""#), field(r#""aXb":1"#)] {
+                let (before, after) = doc.split_once('X').unwrap();
+                bytes.push([before.as_bytes(), invalid, after.as_bytes()].concat());
+            }
+            bytes.push([message(r#""a""#).as_bytes(), invalid].concat());
+        }
+        let failures: Vec<String> = bytes.iter().filter_map(|json| differs_from_sonic(json)).collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn a_lone_surrogate_fails_and_names_it() {
+        let json = br#"{"messageType":"DATA_MESSAGE","logGroup":"g","logEvents":[{"timestamp":1,"message":"\ud800"}]}"#;
+        let err = Payload::new(Origin::Raw, json.to_vec()).batch().unwrap_err().to_string();
+        assert!(err.starts_with("payload: inflated data is not CloudWatch Logs data: unpaired surrogate"), "{err}");
+        assert!(sonic_rs::from_slice::<LogBatch<'_>>(json).is_err());
+    }
+
+    #[test]
+    fn messages_borrow_one_buffer_and_a_second_read_matches_the_first() {
+        let mut payload = Payload::new(Origin::Raw, LOGS_DATA.as_bytes().to_vec());
+        let first = payload.batch().unwrap();
+        assert!(matches!(first.log_events[0].message, Cow::Borrowed(_)));
+        assert!(matches!(first.log_events[1].message, Cow::Borrowed("say \"hi\"\n")));
+        assert_eq!(payload.batch().unwrap(), first);
+        drop(first);
+        // `json` is public: a changed document must not be read against the first one's buffer.
+        payload.json = LOGS_DATA.replace("say", "shout").into_bytes();
+        assert_eq!(payload.batch().unwrap().log_events[1].message, "shout \"hi\"\n");
+    }
+
+    fn soup_piece() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let fixed = [
+            &b"\\"[..],
+            b"\"",
+            b"\\\"",
+            b"\\\\",
+            b"\\/",
+            b"\\n",
+            b"\\u",
+            b"\\u00",
+            b"\\u0041",
+            b"\\ud83d",
+            b"\\ude00",
+            b"\\uD800",
+            b"\\uDBFF\\uDFFF",
+            b"\\ud83d\\ude00",
+            b"\x00",
+            b"\x1f",
+            b"\x7f",
+            b"\xc3\xa9",
+            b"\xe6\x97\xa5",
+            b"\xf0\x9f\x98\x80",
+            b"\xff",
+            b"\xc3",
+            b"\xed\xa0\x80",
+            b"0123456789abcdef",
+        ];
+        prop_oneof![
+            proptest::sample::select(fixed.to_vec()).prop_map(<[u8]>::to_vec),
+            "[0-9a-fA-FxuUnrtbf\\\\/\" ]{1,4}".prop_map(String::into_bytes),
+            proptest::num::u8::ANY.prop_map(|b| vec![b]),
+        ]
+    }
+
+    fn base_document() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::sample::select(vec![
+            LOGS_DATA.to_string(),
+            r#"["DATA_MESSAGE","o","g","s",["f"],[["1",5,"m\n"],{"timestamp":-6,"message":"n\u00e9"}]]"#.to_string(),
+            r#"{"logEvents":[{"x":{"a":[1.5,-2e3,"\uzzzz",true,null]},"message":"a\"b","timestamp":1,"id":"i"}],"messageType":{"DATA_MESSAGE":null},"logGroup":"g\/h"}"#.to_string(),
+            " {\n \"messageType\" :\t\"CONTROL_MESSAGE\" ,\r\n \"logEvents\" : [ { \"timestamp\" : 0 , \"message\" : \"\\ud83d\\ude00\" } ] } ".to_string(),
+        ])
+    }
+
+    fn mutation() -> impl proptest::strategy::Strategy<Value = (proptest::sample::Index, usize, Vec<u8>)> {
+        use proptest::prelude::*;
+        let pieces = [
+            &b"{"[..],
+            b"}",
+            b"[",
+            b"]",
+            b"\"",
+            b":",
+            b",",
+            b" ",
+            b"\n",
+            b"-",
+            b"0",
+            b"1",
+            b".",
+            b"e",
+            b"null",
+            b"true",
+            b"\"x\"",
+            b"{\"a\":1}",
+            b"[1,2]",
+            b"\\",
+            b"\\u",
+            b"\\ud800",
+            b"\xff",
+            b"\x01",
+            b"\"id\":\"1\",",
+            b"\"message\":\"m\",",
+            b"\"timestamp\":2,",
+            b"\"owner\":\"o\",",
+            b"\"messageType\":\"DATA_MESSAGE\",",
+        ];
+        (
+            any::<proptest::sample::Index>(),
+            0..3usize,
+            prop_oneof![proptest::sample::select(pieces.to_vec()).prop_map(<[u8]>::to_vec), soup_piece()],
+        )
+    }
+
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_string_round_trips(s in proptest::prelude::any::<String>()) {
+            proptest::prop_assert_eq!(read_string(sonic_rs::to_string(&s).unwrap().as_bytes()), Ok(s.clone()));
+            proptest::prop_assert_eq!(read_string(escape_all(&s).as_bytes()), Ok(s.clone()));
+            let doc = format!(
+                r#"{{"messageType":"DATA_MESSAGE","logGroup":"g","logEvents":[{{"timestamp":1,"message":{}}}]}}"#,
+                sonic_rs::to_string(&s).unwrap()
+            );
+            let payload = Payload::new(Origin::Raw, doc.into_bytes());
+            proptest::prop_assert_eq!(&payload.batch().unwrap().log_events[0].message, &s);
+        }
+
+        #[test]
+        fn any_string_soup_reads_as_sonic_reads_it(
+            pieces in proptest::collection::vec(soup_piece(), 0..24),
+        ) {
+            let json = [&b"\""[..], &pieces.concat(), b"\""].concat();
+            let reference = sonic_rs::from_slice::<String>(&json).map_err(|e| e.to_string());
+            if let Ok(text) = std::str::from_utf8(&json) {
+                let from_str = sonic_rs::from_str::<String>(text).map_err(|e| e.to_string());
+                proptest::prop_assert_eq!(from_str.is_ok(), reference.is_ok());
+            }
+            match (read_string(&json), reference) {
+                (Ok(ours), Ok(reference)) => proptest::prop_assert_eq!(ours, reference),
+                (Err(_), Err(_)) => {}
+                (ours, reference) => proptest::prop_assert!(
+                    false, "{:?}: ours {ours:?}, sonic-rs {reference:?}", String::from_utf8_lossy(&json)
+                ),
+            }
+            if let Some(diff) = differs_from_sonic(
+                &[&br#"{"messageType":"DATA_MESSAGE","logGroup":"g","x":"#[..], &json, b"}"].concat()
+            ) {
+                proptest::prop_assert!(false, "as an ignored value: {diff}");
+            }
+        }
+
+        #[test]
+        fn mutated_documents_read_as_sonic_reads_them(
+            base in base_document(),
+            mutations in proptest::collection::vec(mutation(), 1..4),
+        ) {
+            let mut json = base.into_bytes();
+            for (at, removed, inserted) in mutations {
+                let at = at.index(json.len() + 1);
+                let removed = removed.min(json.len() - at);
+                json.splice(at..at + removed, inserted);
+            }
+            if let Some(diff) = differs_from_sonic(&json) {
+                proptest::prop_assert!(false, "{diff}");
+            }
+        }
+
         #[test]
         fn any_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
             if let Ok(payloads) = decode_event(&bytes, &DecodeOptions::default()) {

@@ -148,6 +148,7 @@ fn add_payload(payload: &Payload, assembler: &mut Assembler<'_>, stats: &mut Sta
         return Ok(());
     }
     let stream = assembler.stream(&batch.owner, &batch.log_group, &batch.log_stream);
+    assembler.reserve(stream, batch.log_events.len());
     let render_otlp = assembler.config().render_otlp_bodies && !assembler.config().drop_logs;
     for event in &batch.log_events {
         let observed_ns = ms_to_ns(event.timestamp);

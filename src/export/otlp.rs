@@ -6,6 +6,7 @@ use super::http::{Request, Response};
 use super::retry::{parse_retry_after, Outcome};
 use super::{otlp_json, otlp_proto, Backend, Signal};
 use crate::telemetry::Telemetry;
+use std::cell::RefCell;
 use std::time::{Duration, SystemTime};
 
 /// The OTLP exporter of one signal: each signal has its own endpoint, headers, protocol and timeout.
@@ -33,6 +34,35 @@ impl Otlp {
     pub fn signal(&self) -> Signal {
         self.signal
     }
+
+    fn request_with(
+        &self,
+        body: Vec<u8>,
+        content_type: &'static str,
+        content_encoding: Option<&'static str>,
+        raw_len: usize,
+    ) -> Request {
+        Request {
+            url: self.target.url.clone(),
+            content_type,
+            content_encoding,
+            headers: self.target.headers.clone(),
+            body: body.into(),
+            raw_len,
+        }
+    }
+}
+
+thread_local! {
+    /// The protobuf of the request being built, before gzip.
+    static ENCODED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Encodes `batch` into `raw` (cleared first) and gzips it: the body and the encoded length.
+fn gzip_encoded(t: &Telemetry, batch: &Batch, raw: &mut Vec<u8>, level: i32) -> (Vec<u8>, usize) {
+    raw.clear();
+    otlp_proto::encode_batch_into(t, batch, raw);
+    (super::gzip::gzip(raw, level), raw.len())
 }
 
 impl Backend for Otlp {
@@ -57,6 +87,14 @@ impl Backend for Otlp {
         let target = &self.target;
         let (raw, content_type) = match target.protocol {
             // Written from the batch's slices of the telemetry: no batch is ever copied out.
+            Protocol::Protobuf if target.compression == Compression::Gzip => {
+                // Into a buffer kept across requests, which gzip reads: no request grows a fresh one.
+                let (body, raw_len) = ENCODED.with(|cell| match cell.try_borrow_mut() {
+                    Ok(mut raw) => gzip_encoded(t, batch, &mut raw, self.gzip_level),
+                    Err(_) => gzip_encoded(t, batch, &mut Vec::new(), self.gzip_level),
+                });
+                return self.request_with(body, "application/x-protobuf", Some("gzip"), raw_len);
+            }
             Protocol::Protobuf => (otlp_proto::encode_batch(t, batch), "application/x-protobuf"),
             // Most deliveries fit one request: then the telemetry is encoded as it stands, without a copy.
             Protocol::Json if batch.is_whole(t) => (otlp_json::encode(t, batch.signal), "application/json"),
@@ -67,14 +105,7 @@ impl Backend for Otlp {
             Compression::Gzip => (super::gzip::gzip(&raw, self.gzip_level), Some("gzip")),
             Compression::None => (raw, None),
         };
-        Request {
-            url: target.url.clone(),
-            content_type,
-            content_encoding,
-            headers: target.headers.clone(),
-            body: body.into(),
-            raw_len,
-        }
+        self.request_with(body, content_type, content_encoding, raw_len)
     }
 
     fn max_body_bytes(&self) -> usize {

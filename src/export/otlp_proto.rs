@@ -232,13 +232,18 @@ impl Encode for Request<'_> {
 /// `batch.materialize(t)`, without copying the items out.
 pub fn encode_batch(t: &Telemetry, batch: &Batch) -> Vec<u8> {
     let mut out = Vec::new();
-    let s = &mut Writer { out: &mut out };
+    encode_batch_into(t, batch, &mut out);
+    out
+}
+
+/// [`encode_batch`], appended to `out`.
+pub fn encode_batch_into(t: &Telemetry, batch: &Batch, out: &mut Vec<u8>) {
+    let s = &mut Writer { out };
     for slice in &batch.slices {
         if let Some(r) = t.resources.get(slice.resource) {
             resource_entry(s, &r.resource, Items::of(r, batch.signal, slice.start..slice.end));
         }
     }
-    out
 }
 
 /// A run of one resource's items of one signal.
