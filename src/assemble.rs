@@ -13,7 +13,8 @@ use crate::telemetry::{
     AnyValue, Attributes, HistogramPoint, KeyValue, LogRecord, Metric, MetricData, Number, NumberPoint, Resource,
     ResourceTelemetry, Severity, Span, SpanId, SpanKind, Status, Telemetry, Temporality, TraceId, UnixNanos,
 };
-use std::collections::HashMap;
+/// std's map with aHash: see Cargo.toml.
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
 /// The bucket bounds the FaaS conventions prescribe for `faas.invoke_duration` and `faas.init_duration`.
 const FAAS_DURATION_BOUNDS_S: &[f64] =
@@ -100,7 +101,7 @@ struct Invocation {
 
 impl<'c> Assembler<'c> {
     pub fn new(config: &'c Config) -> Self {
-        Assembler { config, envs: Vec::new(), index: HashMap::new() }
+        Assembler { config, envs: Vec::new(), index: HashMap::default() }
     }
 
     pub fn config(&self) -> &'c Config {
@@ -324,7 +325,7 @@ impl Env {
         let base = self.identity(config);
         let name = self.function.clone().unwrap_or_else(|| self.group.clone());
         let mut spans = Vec::with_capacity(self.invocations.len() + self.spans.len());
-        let mut links: HashMap<&str, (TraceId, SpanId)> = HashMap::new();
+        let mut links: HashMap<&str, (TraceId, SpanId)> = HashMap::default();
         let mut faas = FaasSamples::default();
         let mut orphans = Vec::new();
         for inv in &self.invocations {
@@ -731,7 +732,7 @@ impl FaasSamples {
 /// Custom metrics keep every sample with its own timestamp; samples of one name, unit and instrument share a metric.
 fn custom_metrics(samples: Vec<MetricSample>) -> Vec<Metric> {
     let mut out: Vec<Metric> = Vec::new();
-    let mut index: HashMap<(String, String, Instrument), usize> = HashMap::new();
+    let mut index: HashMap<(String, String, Instrument), usize> = HashMap::default();
     for s in samples {
         let key = (s.name.clone(), s.unit.clone(), s.instrument);
         let i = *index.entry(key).or_insert_with(|| {
