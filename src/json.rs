@@ -210,6 +210,7 @@ impl<'a> Reader<'a> {
         self.key().map(Some)
     }
 
+    #[inline(always)]
     fn scalar(&mut self) -> Result<Scalar<'a>, Error> {
         match self.peek() {
             Some(b'"') => self.string().map(Scalar::Str),
@@ -231,6 +232,7 @@ impl<'a> Reader<'a> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
+    #[inline(always)]
     fn skip_whitespace(&mut self) {
         let bytes = self.text.as_bytes();
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(self.pos) {
@@ -248,6 +250,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Just inside a container: whether it closes at once with `close` (consumed).
+    #[inline(always)]
     fn closes(&mut self, close: u8) -> bool {
         self.skip_whitespace();
         let closes = self.peek() == Some(close);
@@ -256,6 +259,7 @@ impl<'a> Reader<'a> {
     }
 
     /// After a member or element: `true` past a `,`, `false` past the closing bracket.
+    #[inline(always)]
     fn next_member(&mut self, close: u8) -> Result<bool, Error> {
         self.skip_whitespace();
         match self.peek() {
@@ -274,6 +278,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A member's key and its colon, from where the key's quote should be.
+    #[inline(always)]
     fn key(&mut self) -> Result<Str<'a>, Error> {
         if self.peek() != Some(b'"') {
             return Err(self.error("expected a key"));
@@ -296,6 +301,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string from its opening quote: control characters refused, escapes checked (surrogates must pair).
+    #[inline(always)]
     fn string(&mut self) -> Result<Str<'a>, Error> {
         let bytes = self.text.as_bytes();
         let start = self.pos + 1;
@@ -364,6 +370,7 @@ impl<'a> Reader<'a> {
 
     /// A number by JSON's grammar. Plain integers are read here; anything else goes to sonic-rs, whose rounding and
     /// quirks the tree has.
+    #[inline(always)]
     fn number(&mut self) -> Result<Number, Error> {
         let bytes = self.text.as_bytes();
         let start = self.pos;
