@@ -90,3 +90,35 @@ fn dropping_logs_changes_nothing_but_the_logs() {
         assert_eq!(lean, without_logs(&full), "{}", path.display());
     }
 }
+
+/// Bodies rendered while they are parsed (`render_otlp_bodies`, as the shipper runs when logs go out as
+/// OTLP/protobuf) are the bytes the encoder writes from the text: every fixture's requests are identical either way.
+#[test]
+fn bodies_rendered_while_parsing_encode_as_the_encoder_would() {
+    use logship::export::{otlp_proto, Signal};
+    let mut rendered_bodies = 0;
+    for path in crate::fixtures("events") {
+        let event = std::fs::read(&path).unwrap();
+        let plain = process_event(&event, &Config::default()).unwrap().telemetry;
+        let config = Config { render_otlp_bodies: true, ..Config::default() };
+        let rendered = process_event(&event, &config).unwrap().telemetry;
+        for signal in Signal::ALL {
+            let (a, b) = (otlp_proto::encode(&plain, signal), otlp_proto::encode(&rendered, signal));
+            assert!(a == b, "{} {signal:?}: the rendered bodies encode differently", path.display());
+        }
+        let bodies = |t: &logship::telemetry::Telemetry| {
+            t.resources
+                .iter()
+                .flat_map(|r| &r.logs)
+                .filter_map(|l| match &l.body {
+                    AnyValue::Json(doc) => Some(doc.otlp().is_some()),
+                    _ => None,
+                })
+                .collect::<Vec<bool>>()
+        };
+        assert!(bodies(&plain).iter().all(|r| !r), "{}: rendered without being asked", path.display());
+        assert!(bodies(&rendered).iter().all(|r| *r), "{}: a JSON body was not rendered", path.display());
+        rendered_bodies += bodies(&rendered).len();
+    }
+    assert!(rendered_bodies > 1000, "the fixtures hold JSON bodies: {rendered_bodies}");
+}
