@@ -171,7 +171,8 @@ fn ship(t: &Telemetry, logs: bool) {
 #[divan::bench(args = present())]
 fn end_to_end(bencher: Bencher, name: &str) {
     let fx = fixture(name);
-    let config = Config::default();
+    // As the shipper configures itself when logs go out as OTLP/protobuf.
+    let config = Config { render_otlp_bodies: true, ..Config::default() };
     counted(bencher, fx).bench(|| {
         for event in &fx.events {
             if let Ok(out) = process_event(black_box(&event.raw), &config) {
@@ -185,7 +186,7 @@ fn end_to_end(bencher: Bencher, name: &str) {
 #[divan::bench(args = present())]
 fn end_to_end_no_logs(bencher: Bencher, name: &str) {
     let fx = fixture(name);
-    let config = Config::default();
+    let config = Config { drop_logs: true, ..Config::default() };
     counted(bencher, fx).bench(|| {
         for event in &fx.events {
             if let Ok(out) = process_event(black_box(&event.raw), &config) {
@@ -315,7 +316,7 @@ mod stage {
         encode_all(bencher, name, Signal::Logs, otlp_json::encode);
     }
 
-    /// Output gzip of every signal's protobuf body at the shipper's default level (6) and at 1, the cheapest.
+    /// Output gzip of every signal's protobuf body at the shipper's default level (1) and at zlib's (6).
     #[divan::bench(args = present(), consts = [1, 6])]
     fn s7_gzip<const LEVEL: i32>(bencher: Bencher, name: &str) {
         let fx = fixture(name);

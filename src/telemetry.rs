@@ -303,11 +303,35 @@ impl TraceId {
     /// Exactly 32 hex digits (any case); anything else is not a trace id. All-zero ids are invalid in OTLP.
     pub fn from_hex(s: &str) -> Option<Self> {
         let mut out = [0u8; 16];
+        if let Ok(hex) = <&[u8; 32]>::try_from(s.as_bytes()) {
+            return hex_exact(hex, &mut out).filter(|()| out != [0; 16]).map(|()| TraceId(out));
+        }
         decode_hex(s, &mut out).filter(|()| out != [0; 16]).map(|()| TraceId(out))
     }
 
     /// The X-Ray root `1-5759e988-bd862e3fe1be46a994272793` (also as `Root=…;Parent=…` header) as its 32 hex digits.
     pub fn from_xray(s: &str) -> Option<Self> {
+        // The bare root, or a header that starts with it, is what Lambda prints; the general parse below
+        // walks the string several times over. Bytes that are all hex hold no `;`, `-` or whitespace, so
+        // these shapes read exactly as the general parse reads them.
+        let b = s.as_bytes();
+        let root = match b.len() {
+            35 => Some(b),
+            40.. if b.starts_with(b"Root=") && b.get(40).is_none_or(|c| *c == b';') => Some(&b[5..40]),
+            _ => None,
+        };
+        if let Some(r) = root.filter(|r| r.starts_with(b"1-") && r[10] == b'-') {
+            let mut out = [0u8; 16];
+            let (epoch, unique) = out.split_at_mut(4);
+            if hex_exact(&r[2..10], epoch).and_then(|()| hex_exact(&r[11..35], unique)).is_some() {
+                return (out != [0; 16]).then_some(TraceId(out));
+            }
+        }
+        Self::from_xray_general(s)
+    }
+
+    /// Every shape [`TraceId::from_xray`] accepts.
+    fn from_xray_general(s: &str) -> Option<Self> {
         let root = s.split(';').find_map(|part| part.trim().strip_prefix("Root=")).unwrap_or(s).trim();
         let rest = root.strip_prefix("1-")?;
         let (epoch, unique) = rest.split_once('-')?;
@@ -332,6 +356,9 @@ impl SpanId {
     /// Exactly 16 hex digits; all-zero is invalid.
     pub fn from_hex(s: &str) -> Option<Self> {
         let mut out = [0u8; 8];
+        if let Ok(hex) = <&[u8; 16]>::try_from(s.as_bytes()) {
+            return hex_exact(hex, &mut out).filter(|()| out != [0; 8]).map(|()| SpanId(out));
+        }
         decode_hex(s, &mut out).filter(|()| out != [0; 8]).map(|()| SpanId(out))
     }
 
@@ -391,6 +418,34 @@ fn decode_hex(s: &str, out: &mut [u8]) -> Option<()> {
     Some(())
 }
 
+/// Nibble values by byte, 0xff for bytes that are not hex digits: one load per digit instead of a range match.
+const HEX_NIBBLE: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// [`decode_hex`] for a `hex` already known to be twice as long as `out`, without a branch per digit.
+fn hex_exact(hex: &[u8], out: &mut [u8]) -> Option<()> {
+    let mut bad = 0;
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let (hi, lo) = (HEX_NIBBLE[usize::from(pair[0])], HEX_NIBBLE[usize::from(pair[1])]);
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 0x0f);
+    }
+    (bad & 0xf0 == 0).then_some(())
+}
+
 fn fnv1a_128(bytes: &[u8]) -> u128 {
     const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
     const PRIME: u128 = 0x0000000001000000000000000000013B;
@@ -441,19 +496,52 @@ impl Severity {
     /// `fail`/`crit`/`dbug`/`trce`, Ruby's `I`/`W`/`E`, pino/bunyan numbers (`30`), syslog-ish `notice`.
     /// Unknown words keep their text with number 0 (unspecified).
     pub fn parse(level: &str) -> Severity {
-        const WORDS: [(u8, &[&str]); 6] = [
-            (1, &["trace", "trce", "t", "10", "finest", "finer"]),
-            (5, &["debug", "dbug", "d", "20", "fine", "config"]),
-            (9, &["info", "information", "i", "30", "notice", "log"]),
-            (13, &["warn", "warning", "w", "40"]),
-            (17, &["error", "err", "fail", "e", "50", "severe"]),
-            (21, &["fatal", "crit", "critical", "f", "60", "alert", "emergency", "emerg", "panic"]),
-        ];
-        let text = level.trim();
+        // `trim` decodes chars from both ends; a level that starts and ends in a printable ASCII byte has
+        // nothing to trim (every Unicode space other than ASCII's starts with a byte >= 0x80).
+        let text = match level.as_bytes() {
+            [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => level,
+            [only] if only.is_ascii_graphic() => level,
+            _ => level.trim(),
+        };
+        Severity { number: Self::number_of(text), text: text.to_owned() }
+    }
+
+    /// The number of a trimmed level word: lower-cased once into a buffer and matched as a whole, instead of
+    /// up to 39 case-insensitive compares. No word is longer than 11 bytes, and lower-casing leaves every
+    /// non-ASCII byte alone, so this agrees with [`Severity::number_general`] everywhere.
+    fn number_of(text: &str) -> u8 {
+        let b = text.as_bytes();
+        let mut buf = [0u8; 11];
+        let Some(lower) = buf.get_mut(..b.len()) else {
+            return Self::number_general(text);
+        };
+        for (l, c) in lower.iter_mut().zip(b) {
+            *l = c.to_ascii_lowercase();
+        }
+        match &*lower {
+            b"trace" | b"trce" | b"t" | b"10" | b"finest" | b"finer" => 1,
+            b"debug" | b"dbug" | b"d" | b"20" | b"fine" | b"config" => 5,
+            b"info" | b"information" | b"i" | b"30" | b"notice" | b"log" => 9,
+            b"warn" | b"warning" | b"w" | b"40" => 13,
+            b"error" | b"err" | b"fail" | b"e" | b"50" | b"severe" => 17,
+            b"fatal" | b"crit" | b"critical" | b"f" | b"60" | b"alert" | b"emergency" | b"emerg" | b"panic" => 21,
+            _ => 0,
+        }
+    }
+
+    /// The reference list [`Severity::number_of`] must agree with.
+    const WORDS: [(u8, &[&str]); 6] = [
+        (1, &["trace", "trce", "t", "10", "finest", "finer"]),
+        (5, &["debug", "dbug", "d", "20", "fine", "config"]),
+        (9, &["info", "information", "i", "30", "notice", "log"]),
+        (13, &["warn", "warning", "w", "40"]),
+        (17, &["error", "err", "fail", "e", "50", "severe"]),
+        (21, &["fatal", "crit", "critical", "f", "60", "alert", "emergency", "emerg", "panic"]),
+    ];
+
+    fn number_general(text: &str) -> u8 {
         // Compared without case rather than lower-cased first: one allocation less on every log line.
-        let number =
-            WORDS.iter().find(|(_, words)| words.iter().any(|w| w.eq_ignore_ascii_case(text))).map_or(0, |(n, _)| *n);
-        Severity { number, text: text.to_owned() }
+        Self::WORDS.iter().find(|(_, words)| words.iter().any(|w| w.eq_ignore_ascii_case(text))).map_or(0, |(n, _)| *n)
     }
 }
 
@@ -607,6 +695,95 @@ impl Telemetry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Hex digits in both cases, with zeros common enough to hit the all-zero id, and now and then a byte
+    /// that is not hex (including the separators the X-Ray parse splits on).
+    fn hex(n: usize) -> impl Strategy<Value = String> {
+        let digits =
+            move |class: &str| proptest::string::string_regex(&format!("[{class}]{{{n}}}")).expect("valid regex");
+        let odd = prop::sample::select(vec!["g", "G", ";", "-", " ", "\t", "=", "é", "/", ":", "@", "`"]);
+        let spoiled = (digits("0-9a-fA-F"), 0..n, odd).prop_map(|(h, at, c)| {
+            let mut h = h.into_bytes();
+            h.splice(at..=at, c.bytes());
+            String::from_utf8(h).expect("hex and one char")
+        });
+        prop_oneof![4 => digits("0-9a-fA-F"), 1 => digits("0"), 2 => spoiled]
+    }
+
+    /// X-Ray roots and headers, mostly well formed, with one part or another now and then not.
+    fn xray() -> impl Strategy<Value = String> {
+        fn mostly(good: &'static str, bad: &[&'static str]) -> impl Strategy<Value = &'static str> + Clone {
+            prop_oneof![6 => Just(good), 1 => Just(""), 2 => prop::sample::select(bad.to_vec())]
+        }
+        let version = mostly("1-", &["2-", "1_", "-", "1", "11-", "1--"]);
+        let sep = mostly("-", &[";", "_", "--", " "]);
+        let head = prop_oneof![2 => Just(""), 2 => Just("Root="), 1 => prop::sample::select(vec!["root=", "Parent=1;Root=", "Root= ", "Root=;", " Root="])];
+        let pad = mostly("", &[" ", "\t", "\u{a0}", ";"]);
+        let tail = mostly(
+            "",
+            &[
+                ";Parent=53995c3f42cd8ad8;Sampled=1",
+                ";",
+                "x",
+                "0",
+                " ;Sampled=0",
+                ";Root=1-5759e988-bd862e3fe1be46a994272793",
+            ],
+        );
+        (pad.clone(), head, version, hex(8), sep, hex(24), pad, tail)
+            .prop_map(|(p1, h, v, e, sep, u, p2, t)| format!("{p1}{h}{v}{e}{sep}{u}{p2}{t}"))
+    }
+
+    fn decode_general<const N: usize>(s: &str) -> Option<[u8; N]> {
+        let mut out = [0u8; N];
+        decode_hex(s, &mut out).filter(|()| out != [0; N]).map(|()| out)
+    }
+
+    /// Level words in random case, with the odd whitespace loggers pad them with.
+    fn level() -> impl Strategy<Value = String> {
+        let words: Vec<&str> = Severity::WORDS.iter().flat_map(|(_, w)| w.iter().copied()).collect();
+        let word = prop_oneof![
+            4 => prop::sample::select(words),
+            1 => prop::sample::select(vec!["verbose", "informations", "warnings", "", "İnfo", "ınfo", "K", "9"]),
+        ];
+        let case = prop::collection::vec(any::<bool>(), 12);
+        let pad = prop::sample::select(vec![
+            "", "", "", " ", "\t", "\n", "\u{b}", "\u{c}", "\r", "\u{a0}", "\u{3000}", "\u{85}", "x",
+        ]);
+        (pad.clone(), word, case, pad).prop_map(|(a, w, case, b)| {
+            let w: String = w
+                .chars()
+                .zip(case.into_iter().chain(std::iter::repeat(false)))
+                .map(|(c, up)| if up { c.to_ascii_uppercase() } else { c })
+                .collect();
+            format!("{a}{w}{b}")
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn fast_xray_ids_agree_with_the_general_parse(s in prop_oneof![xray(), any::<String>(), ".{30,45}"]) {
+            prop_assert_eq!(TraceId::from_xray(&s), TraceId::from_xray_general(&s), "{:?}", s);
+        }
+
+        #[test]
+        fn fast_hex_ids_agree_with_the_general_decode(
+            s in prop_oneof![hex(32), hex(16), hex(31), hex(33), any::<String>()]
+        ) {
+            prop_assert_eq!(TraceId::from_hex(&s).map(|t| t.0), decode_general::<16>(&s), "{:?}", s);
+            prop_assert_eq!(SpanId::from_hex(&s).map(|t| t.0), decode_general::<8>(&s), "{:?}", s);
+        }
+
+        #[test]
+        fn fast_levels_agree_with_the_word_list(s in prop_oneof![level(), any::<String>(), "\\PC{0,12}"]) {
+            let text = s.trim();
+            let want = Severity { number: Severity::number_general(text), text: text.to_owned() };
+            prop_assert_eq!(Severity::parse(&s), want, "{:?}", s);
+        }
+    }
 
     #[test]
     fn xray_root_becomes_its_hex_digits() {

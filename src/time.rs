@@ -6,6 +6,64 @@ use crate::telemetry::UnixNanos;
 /// looser runtime shapes: a space instead of `T` (Java's log4j pattern), `/` date separators (Go's `log`),
 /// and no zone at all (Ruby's Logger), which Lambda prints in UTC. Returns `None` for anything else.
 pub fn parse_timestamp(s: &str) -> Option<UnixNanos> {
+    // Nearly every Lambda runtime line and platform event carries exactly this shape, and this runs per line.
+    if let Ok(b) = <&[u8; 24]>::try_from(s.as_bytes()) {
+        if let Some(ns) = parse_utc_millis(b) {
+            return ns;
+        }
+    }
+    parse_timestamp_general(s)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` read eight bytes at a time: `None` when `b` is not exactly that shape (the
+/// general parser decides), otherwise what [`parse_timestamp_general`] returns for it.
+fn parse_utc_millis(b: &[u8; 24]) -> Option<Option<UnixNanos>> {
+    // XOR with the template turns digits into 0..=9 and matching separators into 0; adding 0x76 to a digit
+    // byte (0x7f to a separator byte) sets its top bit exactly when it was out of range. A carry out of a
+    // byte only happens when that byte already failed, so it cannot hide a failure.
+    const TEMPLATE: [u64; 3] =
+        [u64::from_le_bytes(*b"0000-00-"), u64::from_le_bytes(*b"00T00:00"), u64::from_le_bytes(*b":00.000Z")];
+    const ADD: [u64; 3] = [0x7f76_767f_7676_7676, 0x7676_7f76_767f_7676, 0x7f76_7676_7f76_767f];
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i * 8..i * 8 + 8]);
+        u64::from_le_bytes(w) ^ TEMPLATE[i]
+    };
+    let (w0, w1, w2) = (word(0), word(1), word(2));
+    if ((w0 | w0.wrapping_add(ADD[0])) | (w1 | w1.wrapping_add(ADD[1])) | (w2 | w2.wrapping_add(ADD[2]))) & HIGH != 0 {
+        return None;
+    }
+    // Byte k of `v * 10 + (v >> 8)` is the two-digit number at bytes k, k+1: every byte is at most 9 and
+    // separators are 0, so nothing carries.
+    let pairs = |v: u64| v.wrapping_mul(10) + (v >> 8);
+    let byte = |v: u64, k: u32| ((v >> (8 * k)) & 0xff) as u32;
+    let (p0, p1, p2) = (pairs(w0), pairs(w1), pairs(w2));
+    let year = byte(p0, 0) * 100 + byte(p0, 2);
+    let month = byte(p0, 5);
+    let day = byte(p1, 0);
+    let hour = byte(p1, 3);
+    let minute = byte(p1, 6);
+    let second = byte(p2, 1);
+    let millis = byte(w2, 4) * 100 + byte(p2, 5);
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Some(None);
+    }
+    let days = days_from_civil(i64::from(year), month, day);
+    let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    Some(
+        u64::try_from(secs).ok().and_then(|s| s.checked_mul(1_000_000_000)?.checked_add(u64::from(millis) * 1_000_000)),
+    )
+}
+
+/// Every shape [`parse_timestamp`] accepts, byte by byte.
+fn parse_timestamp_general(s: &str) -> Option<UnixNanos> {
     let b = s.as_bytes();
     if b.len() < 19 {
         return None;
@@ -120,6 +178,27 @@ pub fn from_epoch_digits(whole: u64, frac: &str) -> Option<UnixNanos> {
 /// Epoch time written as a decimal string (`1489795335`, `1489795335.5`, `1489795335123`): exact for plain
 /// decimals, through `f64` for anything else `f64` reads (`1.489795335e9`).
 pub fn from_epoch_str(s: &str) -> Option<UnixNanos> {
+    // One pass for the plain decimals every MONITORING line carries; up to 19 digits cannot overflow a u64.
+    let b = s.as_bytes();
+    let mut whole: u64 = 0;
+    let mut i = 0;
+    while i < b.len() && i < 19 && b[i].is_ascii_digit() {
+        whole = whole * 10 + u64::from(b[i] - b'0');
+        i += 1;
+    }
+    if i > 0 {
+        if i == b.len() {
+            return from_epoch_digits(whole, "");
+        }
+        if b[i] == b'.' && b[i + 1..].iter().all(u8::is_ascii_digit) {
+            return from_epoch_digits(whole, &s[i + 1..]);
+        }
+    }
+    from_epoch_str_general(s)
+}
+
+/// Every shape [`from_epoch_str`] accepts.
+fn from_epoch_str_general(s: &str) -> Option<UnixNanos> {
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
     let plain = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
     if !whole.is_empty() && plain(whole) && plain(frac) {
@@ -178,6 +257,90 @@ pub fn format_rfc3339_ms(ns: UnixNanos) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Mostly years that fit u64 nanoseconds (1970..=2554), with the century years where the leap rules
+    /// differ (2000, 2100, 2400) and every fourth year as often as any others, and now and then any year.
+    fn year() -> impl Strategy<Value = u32> {
+        prop_oneof![
+            4 => 1969..=2555u32,
+            2 => (19..=26u32).prop_map(|c| c * 100),
+            2 => (492..=639u32).prop_map(|k| k * 4),
+            1 => 0..=9999u32,
+        ]
+    }
+
+    /// A field that is mostly in range, else on or past an edge of it.
+    fn field(valid: std::ops::RangeInclusive<u32>, edges: &[u32]) -> impl Strategy<Value = u32> {
+        prop_oneof![4 => valid, 1 => prop::sample::select(edges.to_vec()), 1 => 0..=99u32]
+    }
+
+    /// Dates and times in the fast path's exact shape, each field now and then at or past its range.
+    fn millis_shape() -> impl Strategy<Value = String> {
+        (
+            year(),
+            field(1..=12, &[0, 1, 2, 12, 13]),
+            field(1..=28, &[0, 1, 28, 29, 30, 31, 32]),
+            field(0..=23, &[0, 23, 24, 25]),
+            field(0..=59, &[0, 59, 60]),
+            field(0..=59, &[0, 59, 60, 61]),
+            0..=999u32,
+        )
+            .prop_map(|(y, mo, d, h, mi, s, ms)| format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z"))
+    }
+
+    /// The exact shape with one byte changed: a bit flipped (a near miss of a digit or separator), or swapped
+    /// for a separator, digit or letter some other shape uses.
+    fn near_shape() -> impl Strategy<Value = String> {
+        let swap = prop_oneof![
+            (0..7u32).prop_map(|bit| Err(1u8 << bit)),
+            prop::sample::select(b"0123456789-/:.,TtZz +\t\x7f".to_vec()).prop_map(Ok),
+            (0u8..0x80).prop_map(Ok),
+        ];
+        (millis_shape(), 0..24usize, swap).prop_map(|(s, at, c)| {
+            let mut b = s.into_bytes();
+            b[at] = match c {
+                Err(flip) => b[at] ^ flip,
+                Ok(c) => c,
+            };
+            String::from_utf8(b).expect("ASCII in, ASCII out")
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn fast_timestamps_agree_with_the_general_parser(s in millis_shape()) {
+            prop_assert!(parse_utc_millis(s.as_bytes().try_into().unwrap()).is_some(), "{s} took the slow path");
+            prop_assert_eq!(parse_timestamp(&s), parse_timestamp_general(&s), "{}", s);
+        }
+
+        #[test]
+        fn near_timestamps_agree_with_the_general_parser(s in near_shape()) {
+            prop_assert_eq!(parse_timestamp(&s), parse_timestamp_general(&s), "{}", s);
+        }
+
+        #[test]
+        fn any_string_parses_as_the_general_parser_does(
+            s in prop_oneof![any::<String>(), "[0-9:.TZ\\-é ]{18,26}", "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}.{0,3}"]
+        ) {
+            prop_assert_eq!(parse_timestamp(&s), parse_timestamp_general(&s), "{}", s);
+        }
+
+        #[test]
+        fn epoch_strings_agree_with_the_general_reader(
+            s in prop_oneof![
+                "[0-9]{0,22}",
+                "[0-9]{0,22}\\.[0-9]{0,12}",
+                "[0-9.eE+\\- ]{0,24}",
+                (0..=u64::MAX).prop_map(|n| n.to_string()),
+                any::<String>(),
+            ]
+        ) {
+            prop_assert_eq!(from_epoch_str(&s), from_epoch_str_general(&s), "{}", s);
+        }
+    }
 
     #[test]
     fn reads_every_runtime_shape() {
