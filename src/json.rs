@@ -1,14 +1,15 @@
 //! A strict JSON reader that walks a document into a [`Visitor`] without building it: the scanner under log bodies.
 //!
-//! Structured log lines are read twice on their way out — once to lift the time, level and ids out of them, once to
-//! write them as protobuf — and neither needs a tree or serde's machinery. This reader is a recursive descent over
-//! the bytes whose visitor calls compile away where a caller ignores them: strings are scanned eight bytes at a
-//! time, escapes are resolved only when a caller asks for the text, and integers are read in place.
+//! Every structured log line is walked on its way out, to lift the time, level and ids out of it and, when it goes
+//! out as OTLP/protobuf, to write it as protobuf in the same walk; neither needs a tree or serde's machinery. This
+//! reader is a recursive descent over the bytes whose visitor calls compile away where a caller ignores them:
+//! strings are scanned eight bytes at a time, escapes are resolved only when a caller asks for the text, and
+//! integers and short decimals are read in place.
 //!
 //! It must agree with sonic-rs, which parses every other JSON in the crate and builds `AnyValue` trees when code
 //! looks into a body: it accepts the same documents (nesting limit included) and reports each value as the tree
-//! holds it. Where sonic-rs has a quirk — `-0` and `-0.0` are `+0.0`, a double that overflows is an error —
-//! numbers other than plain integers are handed to sonic-rs itself. Property tests pin the agreement.
+//! holds it. Where sonic-rs has a quirk — `-0` and `-0.0` are `+0.0`, a double that overflows is an error — the
+//! number is handed to sonic-rs itself. Property tests and the `parse_line` fuzz target pin the agreement.
 
 use std::borrow::Cow;
 

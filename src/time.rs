@@ -46,13 +46,7 @@ fn parse_utc_millis(b: &[u8; 24]) -> Option<Option<UnixNanos>> {
     let minute = byte(p1, 6);
     let second = byte(p2, 1);
     let millis = byte(w2, 4) * 100 + byte(p2, 5);
-    if !(1..=12).contains(&month)
-        || day == 0
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
+    if !valid_date_time(year, month, day, hour, minute, second) {
         return Some(None);
     }
     let days = days_from_civil(i64::from(year), month, day);
@@ -60,6 +54,16 @@ fn parse_utc_millis(b: &[u8; 24]) -> Option<Option<UnixNanos>> {
     Some(
         u64::try_from(secs).ok().and_then(|s| s.checked_mul(1_000_000_000)?.checked_add(u64::from(millis) * 1_000_000)),
     )
+}
+
+/// Whether the fields name a real instant (a leap second's 60 allowed), the check both readers make.
+fn valid_date_time(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> bool {
+    (1..=12).contains(&month)
+        && day != 0
+        && day <= days_in_month(year, month)
+        && hour <= 23
+        && minute <= 59
+        && second <= 60
 }
 
 /// Every shape [`parse_timestamp`] accepts, byte by byte.
@@ -81,13 +85,7 @@ fn parse_timestamp_general(s: &str) -> Option<UnixNanos> {
     let hour = digits(b, 11, 2)?;
     let minute = digits(b, 14, 2)?;
     let second = digits(b, 17, 2)?;
-    if !(1..=12).contains(&month)
-        || day == 0
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
+    if !valid_date_time(year, month, day, hour, minute, second) {
         return None;
     }
     let mut i = 19;
