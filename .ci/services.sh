@@ -200,32 +200,41 @@ pip_install() {
   log "installed $name in $(($(now_ms) - t0)) ms"
 }
 
+# An executable a wheel ships, at its pinned version: in TARGET when pip_install had to use --target (at PATH
+# there), else among the files of the distribution installed into the interpreter.
+wheel_executable() {
+  local dist="$1" version="$2" target="$3" path="$4"
+  if [[ -x "$target/$path" && -d "$target/${dist//-/_}-$version.dist-info" ]]; then
+    printf '%s\n' "$target/$path"
+    return 0
+  fi
+  python3 - "$dist" "$version" "${path##*/}" <<'PY'
+import importlib.metadata as md, os, sys
+try:
+    dist = md.distribution(sys.argv[1])
+    if dist.version != sys.argv[2]:
+        sys.exit(1)
+    path = next(os.path.realpath(dist.locate_file(f)) for f in dist.files or [] if f.name == sys.argv[3])
+except Exception:
+    sys.exit(1)
+if not os.access(path, os.X_OK):
+    sys.exit(1)
+print(path)
+PY
+}
+
 # ---------------------------------------------------------------------------------------------------------
 # rotel: the OTLP receiver. Its debug output (every span, metric and log record received, in a text layout
 # that tests/it/rotel.rs parses) goes to .ci/state/rotel.log.
 
 ROTEL_LOG="$STATE/rotel.log"
 
-# The agent binary ships inside the Python package (no console script), so it is found through the package.
+# The agent binary ships inside the Python package (no console script).
 rotel_agent() {
   if [[ -n "${LOGSHIP_ROTEL_AGENT:-}" ]]; then
     printf '%s\n' "$LOGSHIP_ROTEL_AGENT"
-  elif [[ -x "$STATE/python/rotel/rotel-agent" && -d "$STATE/python/rotel-$ROTEL_VERSION.dist-info" ]]; then
-    printf '%s\n' "$STATE/python/rotel/rotel-agent"
   else
-    python3 - "$ROTEL_VERSION" <<'PY'
-import importlib.metadata as md, importlib.util, os, sys
-try:
-    if md.version("rotel") != sys.argv[1]:
-        sys.exit(1)
-    spec = importlib.util.find_spec("rotel")
-except Exception:
-    sys.exit(1)
-path = os.path.join(os.path.dirname(spec.origin), "rotel-agent")
-if not os.access(path, os.X_OK):
-    sys.exit(1)
-print(path)
-PY
+    wheel_executable rotel "$ROTEL_VERSION" "$STATE/python" rotel/rotel-agent
   fi
 }
 
@@ -406,27 +415,11 @@ LAMBDA_PROJECT="$STATE/lambda"
 # What identifies the emulator in /proc/PID/cmdline (a `cargo-lambda lambda build` has the same binary name).
 LAMBDA_EXE="lambda watch --only-lambda-apis"
 
-# The binary inside the wheel: a --target install has it in TARGET/bin; the interpreter's own install lists it
-# among the distribution's files (it lands in the interpreter's scripts directory).
 lambda_binary() {
   if [[ -n "${LOGSHIP_CARGO_LAMBDA:-}" ]]; then
     printf '%s\n' "$LOGSHIP_CARGO_LAMBDA"
-  elif [[ -x "$LAMBDA_TARGET/bin/cargo-lambda" && -d "$LAMBDA_TARGET/cargo_lambda-$LAMBDA_VERSION.dist-info" ]]; then
-    printf '%s\n' "$LAMBDA_TARGET/bin/cargo-lambda"
   else
-    python3 - "$LAMBDA_VERSION" <<'PY'
-import importlib.metadata as md, os, sys
-try:
-    dist = md.distribution("cargo-lambda")
-    if dist.version != sys.argv[1]:
-        sys.exit(1)
-    path = next(os.path.realpath(dist.locate_file(f)) for f in dist.files or [] if f.name == "cargo-lambda")
-except Exception:
-    sys.exit(1)
-if not os.access(path, os.X_OK):
-    sys.exit(1)
-print(path)
-PY
+    wheel_executable cargo-lambda "$LAMBDA_VERSION" "$LAMBDA_TARGET" bin/cargo-lambda
   fi
 }
 

@@ -69,7 +69,7 @@ impl Fixture {
         let events: Vec<Event> =
             captured_events(&content).into_iter().map(|(_, raw)| Event::new(raw.to_vec(), &config)).collect();
         let log_events = events.iter().flat_map(|e| &e.batches).map(|b| b.log_events.len() as u64).sum();
-        let inflated_bytes = events.iter().flat_map(|e| e.payloads).map(|p| p.json.len() as u64).sum();
+        let inflated_bytes = events.iter().flat_map(|e| e.payloads).map(|p| p.json().len() as u64).sum();
         Fixture { events, log_events, inflated_bytes }
     }
 
@@ -170,27 +170,22 @@ fn ship(t: &Telemetry, logs: bool) {
 /// protobuf encoding and gzip for every signal.
 #[divan::bench(args = present())]
 fn end_to_end(bencher: Bencher, name: &str) {
-    let fx = fixture(name);
     // As the shipper configures itself when logs go out as OTLP/protobuf.
-    let config = Config { render_otlp_bodies: true, ..Config::default() };
-    counted(bencher, fx).bench(|| {
-        for event in &fx.events {
-            if let Ok(out) = process_event(black_box(&event.raw), &config) {
-                ship(&out.telemetry, true);
-            }
-        }
-    });
+    deliveries(bencher, name, &Config { render_otlp_bodies: true, ..Config::default() }, true);
 }
 
 /// The same with logs routed nowhere (`LOGSHIP_LOGS_TO=none`): spans and metrics only.
 #[divan::bench(args = present())]
 fn end_to_end_no_logs(bencher: Bencher, name: &str) {
+    deliveries(bencher, name, &Config { drop_logs: true, ..Config::default() }, false);
+}
+
+fn deliveries(bencher: Bencher, name: &str, config: &Config, logs: bool) {
     let fx = fixture(name);
-    let config = Config { drop_logs: true, ..Config::default() };
     counted(bencher, fx).bench(|| {
         for event in &fx.events {
-            if let Ok(out) = process_event(black_box(&event.raw), &config) {
-                ship(&out.telemetry, false);
+            if let Ok(out) = process_event(black_box(&event.raw), config) {
+                ship(&out.telemetry, logs);
             }
         }
     });

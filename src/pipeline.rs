@@ -142,7 +142,7 @@ pub fn process_records(event: &[u8], config: &Config) -> Result<Processed, Decod
 fn add_payload(payload: &Payload, assembler: &mut Assembler<'_>, stats: &mut Stats) -> Result<(), DecodeError> {
     let batch = payload.batch()?;
     stats.batches += 1;
-    stats.inflated_bytes += payload.json.len() as u64;
+    stats.inflated_bytes += payload.json().len() as u64;
     if batch.message_type == MessageType::Control {
         stats.control_messages += 1;
         return Ok(());
