@@ -311,8 +311,9 @@ mod stage {
         encode_all(bencher, name, Signal::Logs, otlp_json::encode);
     }
 
-    /// Output gzip of every signal's protobuf body at the shipper's default level (1) and at zlib's (6).
-    #[divan::bench(args = present(), consts = [1, 6])]
+    /// Output gzip of every signal's protobuf body at the shipper's default level (1, ISA-L's), at libdeflate's
+    /// next (2) and at zlib's default (6).
+    #[divan::bench(args = present(), consts = [1, 2, 6])]
     fn s7_gzip<const LEVEL: i32>(bencher: Bencher, name: &str) {
         let fx = fixture(name);
         let bodies: Vec<Vec<u8>> = fx

@@ -125,13 +125,14 @@ impl Payload {
 
     /// Parses the LogsData document.
     ///
-    /// A string without escapes is borrowed from `json`; the others (nearly every message: Lambda ends each line
-    /// with `\n`) are unescaped into one buffer per payload rather than a `String` each. The payload keeps the
-    /// buffer so the batch can borrow it. A later call reads the document again, so every call costs the same, and
-    /// borrows the first call's buffer: the document cannot have changed, so its buffer is the same.
+    /// Every string is unescaped into one buffer per payload rather than a `String` each (nearly every message has
+    /// an escape: Lambda ends each line with `\n`), and the buffer is checked for UTF-8 once rather than each string
+    /// or the whole document. The payload keeps the buffer so the batch can borrow it. A later call reads the
+    /// document again, so every call costs the same, and borrows the first call's buffer: the document cannot have
+    /// changed, so its buffer is the same.
     pub fn batch(&self) -> Result<LogBatch<'_>, DecodeError> {
         let fail = |reason| DecodeError::LogsData { origin: self.origin.clone(), reason };
-        let doc = Reader::new(&self.json).and_then(Reader::logs_data).map_err(fail)?;
+        let doc = read_logs_data(&self.json).map_err(fail)?;
         let batch = doc.batch.resolve(self.unescaped.get_or_init(|| doc.unescaped));
         if batch.message_type == MessageType::Data && batch.log_group.is_empty() {
             return Err(fail("logGroup is empty".into()));
@@ -398,8 +399,8 @@ struct RawEvent<'a> {
     message: Text<'a>,
 }
 
-/// A string of the document: borrowed as it stands when it has no escapes, else a range of the unescaped buffer,
-/// which cannot be borrowed while it still grows.
+/// A string of the document: a range of the unescaped buffer, which cannot be borrowed while it still grows; `Json`
+/// only for a field the document leaves out.
 #[derive(Clone, Copy)]
 enum Text<'a> {
     Json(&'a str),
@@ -438,6 +439,22 @@ const MESSAGE_TYPES: [&str; 2] = ["DATA_MESSAGE", "CONTROL_MESSAGE"];
 
 type Read<T> = Result<T, String>;
 
+/// Reads a LogsData document with [`Reader`]; a document that is not UTF-8 fails as such, wherever else it fails, as
+/// in sonic-rs, which checks the whole of it before reading. Checking it only when reading failed is enough: reading
+/// succeeds only where every byte has been checked — structure by the grammar, which admits only ASCII outside
+/// strings, and string text as the reader takes it ([`Reader::string`], [`Reader::skip_value`], the unescaped buffer).
+fn read_logs_data(json: &[u8]) -> Read<Document<'_>> {
+    Reader::new(json)?.logs_data().map_err(|reason| utf8_first(json, reason))
+}
+
+/// The reason reading `json` failed, as sonic-rs would give it: that it is not UTF-8, if it is not.
+fn utf8_first(json: &[u8], reason: String) -> String {
+    match std::str::from_utf8(json) {
+        Err(e) => format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        Ok(_) => reason,
+    }
+}
+
 /// Reads LogsData by hand: for this one fixed shape that is much cheaper than a generic deserializer, and it puts
 /// every unescaped string in one buffer (see [`Payload::batch`]).
 ///
@@ -446,9 +463,9 @@ type Read<T> = Result<T, String>;
 /// order, `messageType` also as `{"DATA_MESSAGE":null}`, a timestamp of `-0` is a float and refused, and in a
 /// value that is skipped (an unknown field) `\u` takes any four bytes unchecked.
 struct Reader<'a> {
+    /// Not checked for UTF-8 as a whole: each string is checked where it is taken, the unescaped buffer at the end,
+    /// so the bytes of a payload (nearly all in escaped messages) are checked once rather than twice.
     json: &'a [u8],
-    /// `json`, checked for UTF-8 up front as sonic-rs does, so a string without escapes is a slice of it.
-    text: &'a str,
     pos: usize,
     unescaped: Vec<u8>,
 }
@@ -458,8 +475,7 @@ impl<'a> Reader<'a> {
         if json.len() > u32::MAX as usize {
             return Err(format!("{} bytes: sonic-rs refuses documents of 4 GiB or more", json.len()));
         }
-        let text = std::str::from_utf8(json).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
-        Ok(Reader { json, text, pos: 0, unescaped: Vec::new() })
+        Ok(Reader { json, pos: 0, unescaped: Vec::new() })
     }
 
     fn fail<T>(&self, what: &str) -> Read<T> {
@@ -492,8 +508,8 @@ impl<'a> Reader<'a> {
             subscription_filters: subscription_filters.unwrap_or_default(),
             log_events: log_events.unwrap_or_default(),
         };
-        // Cannot fail: the document is UTF-8 and every string is copied whole, escapes as whole characters.
-        let unescaped = String::from_utf8(self.unescaped).map_err(|e| format!("unescaped text: {e}"))?;
+        // Every string is copied whole, escapes as whole characters: this fails only on a document that is not UTF-8.
+        let unescaped = String::from_utf8(self.unescaped).map_err(|_| NOT_UTF8.to_owned())?;
         Ok(Document { batch, unescaped })
     }
 
@@ -695,43 +711,51 @@ impl<'a> Reader<'a> {
         Ok(match self.string()? {
             Text::Json(key) => names.iter().position(|name| *name == key),
             Text::Unescaped(start, end) => {
-                let found = names.iter().position(|name| name.as_bytes() == &self.unescaped[start..end]);
+                let key = &self.unescaped[start..end];
+                // Cut from the buffer, the key would escape its check there.
+                if std::str::from_utf8(key).is_err() {
+                    return Err(NOT_UTF8.into());
+                }
+                let found = names.iter().position(|name| name.as_bytes() == key);
                 self.unescaped.truncate(start);
                 found
             }
         })
     }
 
-    /// A string whose `"` is read: borrowed when it has no escapes, else unescaped onto the buffer.
+    /// A string whose `"` is read, copied onto the buffer, unescaped. Even a string without escapes is copied, not
+    /// borrowed: the buffer is checked for UTF-8 once, in bulk, where a borrowed string would be checked on its own,
+    /// which costs more than the copy for the short strings (event ids) that have no escapes.
     fn string(&mut self) -> Read<Text<'a>> {
         let start = self.pos;
         let stop = find_stop(self.json, start);
+        if self.unescaped.capacity() == 0 {
+            // Unescaping never lengthens text, so the rest of the document bounds the buffer; the chunk is room for
+            // `unescape`'s overshoot.
+            self.unescaped.reserve(self.json.len() - start + CHUNK);
+        }
+        let from = self.unescaped.len();
         match self.json.get(stop) {
             Some(b'"') => {
+                self.unescaped.extend_from_slice(&self.json[start..stop]);
                 self.pos = stop + 1;
-                Ok(Text::Json(&self.text[start..stop]))
             }
             Some(b'\\') => {
-                if self.unescaped.capacity() == 0 {
-                    // Unescaping never lengthens text, so the rest of the document bounds the buffer; the chunk
-                    // is room for `unescape`'s overshoot.
-                    self.unescaped.reserve(self.json.len() - start + CHUNK);
-                }
-                let from = self.unescaped.len();
                 self.unescaped.extend_from_slice(&self.json[start..stop]);
                 self.pos = unescape(self.json, stop, &mut self.unescaped)
                     .map_err(|(at, what)| format!("{what} at byte {at}"))?;
-                Ok(Text::Unescaped(from, self.unescaped.len()))
             }
-            Some(_) => Err(format!("control character in a string at byte {stop}")),
-            None => Err(format!("unterminated string at byte {stop}")),
+            Some(_) => return Err(format!("control character in a string at byte {stop}")),
+            None => return Err(format!("unterminated string at byte {stop}")),
         }
+        Ok(Text::Unescaped(from, self.unescaped.len()))
     }
 
     /// Skips the value of an unknown field, checked as strictly as sonic-rs checks one: all of JSON, except that a
     /// string's `\u` takes any four bytes. Iterative: sonic-rs recurses, so an unknown value nested deeply enough
     /// overflowed the stack and aborted the process, where this reads it.
     fn skip_value(&mut self) -> Read<()> {
+        let start = self.pos;
         // The closing bracket of each container the value is inside.
         let mut open = Vec::new();
         loop {
@@ -767,7 +791,13 @@ impl<'a> Reader<'a> {
             }
             // A value is done: close what it ends, until a `,` asks for the next.
             loop {
-                let Some(&close) = open.last() else { return Ok(()) };
+                let Some(&close) = open.last() else {
+                    // Nothing skipped is taken, so nothing else checks its strings.
+                    return match std::str::from_utf8(&self.json[start..self.pos]) {
+                        Ok(_) => Ok(()),
+                        Err(_) => Err(NOT_UTF8.into()),
+                    };
+                };
                 match self.peek()? {
                     b',' => {
                         self.pos += 1;
@@ -875,6 +905,9 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 }
+
+/// What reading says of text that is not UTF-8; [`read_logs_data`] puts where in its place.
+const NOT_UTF8: &str = "invalid UTF-8";
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -1183,14 +1216,19 @@ mod tests {
     /// One JSON string value read the way `batch` reads a message.
     fn read_string(json: &[u8]) -> Result<String, String> {
         let mut reader = Reader::new(json)?;
-        let text = reader.string_value()?;
-        if reader.json[reader.pos..].iter().any(|b| !is_space(*b)) {
-            return reader.fail("trailing characters");
-        }
-        Ok(match text {
-            Text::Json(s) => s.to_owned(),
-            Text::Unescaped(start, end) => String::from_utf8(reader.unescaped[start..end].to_vec()).unwrap(),
-        })
+        let mut read = || {
+            let text = reader.string_value()?;
+            if reader.json[reader.pos..].iter().any(|b| !is_space(*b)) {
+                return reader.fail("trailing characters");
+            }
+            Ok(match text {
+                Text::Json(s) => s.to_owned(),
+                Text::Unescaped(start, end) => {
+                    String::from_utf8(reader.unescaped[start..end].to_vec()).map_err(|_| NOT_UTF8.to_owned())?
+                }
+            })
+        };
+        read().map_err(|reason| utf8_first(json, reason))
     }
 
     /// Every character as `\uXXXX`, astral ones as a surrogate pair.
@@ -1573,6 +1611,46 @@ mod tests {
             }
             if let Some(diff) = differs_from_sonic(&json) {
                 proptest::prop_assert!(false, "{diff}");
+            }
+        }
+
+        /// The reader checks UTF-8 only where it takes text, and the whole document only when reading failed: a
+        /// document that is not UTF-8 still fails as such, wherever the bad byte is and whatever else is broken.
+        #[test]
+        fn text_that_is_not_utf8_fails_as_such(
+            base in base_document(),
+            bad in proptest::collection::vec(
+                (proptest::prelude::any::<proptest::sample::Index>(), proptest::sample::select(vec![
+                    &b"\xff"[..], b"\x80", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc3\xa9",
+                ])),
+                1..3,
+            ),
+            mutations in proptest::collection::vec(mutation(), 0..2),
+        ) {
+            let mut json = base.into_bytes();
+            for (at, removed, inserted) in mutations {
+                let at = at.index(json.len() + 1);
+                let removed = removed.min(json.len() - at);
+                json.splice(at..at + removed, inserted);
+            }
+            for (at, bytes) in bad {
+                let at = at.index(json.len() + 1);
+                json.splice(at..at, bytes.iter().copied());
+            }
+            let ours = Payload::new(Origin::Raw, json.clone()).batch().map(|_| ());
+            match std::str::from_utf8(&json) {
+                Err(e) => {
+                    let reason = format!("invalid UTF-8 at byte {}", e.valid_up_to());
+                    proptest::prop_assert!(
+                        matches!(&ours, Err(DecodeError::LogsData { reason: r, .. }) if *r == reason),
+                        "{:?}: {ours:?}", String::from_utf8_lossy(&json)
+                    );
+                }
+                Ok(_) => {
+                    if let Some(diff) = differs_from_sonic(&json) {
+                        proptest::prop_assert!(false, "{diff}");
+                    }
+                }
             }
         }
 

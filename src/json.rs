@@ -195,6 +195,13 @@ impl<'a> Reader<'a> {
         object
     }
 
+    /// Whether the value that comes next (after whitespace) is spelled starting with `prefix`, read or not: a
+    /// peek at its text, for a caller that decides how to read it.
+    pub fn value_starts_with(&mut self, prefix: &str) -> bool {
+        self.skip_whitespace();
+        self.text.as_bytes().get(self.pos..).is_some_and(|rest| rest.starts_with(prefix.as_bytes()))
+    }
+
     /// Inside an entered object: the next member's key, leaving the reader before its value; `None` once the
     /// object has closed. `first` for the first member.
     pub fn member(&mut self, first: bool) -> Result<Option<Str<'a>>, Error> {

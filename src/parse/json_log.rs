@@ -36,15 +36,17 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Option<Vec<Item>>, ParseError>
             // A body's protobuf runs to about its text's length: keys and strings lose their quotes, members gain
             // two wrappers. A quarter more is rarely outgrown.
             let mut otlp = Vec::with_capacity(text.len() + text.len() / 4);
-            match lift(text, &mut otlp_proto::JsonWriter::new(&mut otlp)) {
-                Ok(fields) => (fields, AnyValue::Json(JsonDoc::with_otlp(text, otlp))),
+            let mut fields = Lifted::default();
+            match lift::<_, false>(text, &mut otlp_proto::JsonWriter::new(&mut otlp), &mut fields) {
+                Ok(_) => (fields, AnyValue::Json(JsonDoc::with_otlp(text, otlp))),
                 Err(_) => (from_json::<Lifted<'_>>(Format::JsonLog, text)?, AnyValue::Json(JsonDoc::new_parsed(text))),
             }
         }
         Some(b'{') => {
             // A document the reader refuses goes to sonic-rs, whose message the malformed record carries.
-            let fields = match lift(text, &mut json::Check) {
-                Ok(fields) => fields,
+            let mut fields = Lifted::default();
+            let fields = match lift::<_, false>(text, &mut json::Check, &mut fields) {
+                Ok(_) => fields,
                 Err(_) => from_json::<Lifted<'_>>(Format::JsonLog, text)?,
             };
             (fields, AnyValue::Json(JsonDoc::new_parsed(text)))
@@ -62,6 +64,42 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Option<Vec<Item>>, ParseError>
         _ => return Ok(None),
     };
     Ok(Some(vec![Item::Log(record(&fields, body, ctx))]))
+}
+
+/// A line [`parse_unrouted`] read as a JSON log, and what its top-level keys leave for the dispatcher to ask.
+#[derive(Debug)]
+pub(crate) struct Unrouted {
+    pub items: Vec<Item>,
+    /// The keys that would let beeline's parser claim a valid document (`data`) were there.
+    pub beeline: bool,
+    /// The keys that would let the JSON platform parser claim a valid document (`type`, or `time` or `record`
+    /// twice, which its envelope refuses) were there.
+    pub platform: bool,
+}
+
+/// [`parse`] for a line that opens with `{`, reading in the same walk whether another JSON format could want the
+/// line: each of them claims a valid document only for what its top-level keys say, so keys that say nothing to
+/// them settle the line without their substring scans and parses. `None` where the walk cannot settle it — a key
+/// EMF or beeline claims by (`_aws`, `trace.trace_id`), a platform record's `"type":"platform.…`, or a document
+/// the reader refuses, whose claimant depends on substrings — for the dispatcher to try the formats in order.
+pub(crate) fn parse_unrouted(line: &str, ctx: &Ctx<'_>) -> Option<Unrouted> {
+    let text = line.trim_start_matches(JSON_WHITESPACE);
+    let bare = ctx.prefix.is_none();
+    // Filled in place: the fields are too big to move about by value for every line.
+    let mut fields = Lifted::default();
+    let (body, seen) = if ctx.render_otlp {
+        let mut otlp = Vec::with_capacity(text.len() + text.len() / 4);
+        let seen = lift::<_, true>(text, &mut otlp_proto::JsonWriter::new(&mut otlp), &mut fields).ok()?;
+        (AnyValue::Json(JsonDoc::with_otlp(text, otlp)), seen)
+    } else {
+        let seen = lift::<_, true>(text, &mut json::Check, &mut fields).ok()?;
+        (AnyValue::Json(JsonDoc::new_parsed(text)), seen)
+    };
+    if seen.routed || seen.platform_record {
+        return None;
+    }
+    let items = vec![Item::Log(record(&fields, body, ctx))];
+    Some(Unrouted { items, beeline: seen.data, platform: bare && seen.platform })
 }
 
 /// JSON's insignificant whitespace; `str::trim` would also eat Unicode spaces the JSON parser then rejects.
@@ -105,9 +143,26 @@ const LIFTED_KEYS: [&str; 19] = [
     "spanId",
     "span_id",
 ];
-/// The index of `key` in [`LIFTED_KEYS`], as a `match` (a jump on the length, then one comparison) rather than 19
-/// comparisons for every key of every document; a test keeps the two lists equal.
+/// The index of `key` in [`LIFTED_KEYS`]; a test keeps the two lists equal.
 fn lifted_slot(key: &str) -> Option<usize> {
+    key_slot(key).filter(|&slot| slot < LIFTED_KEYS.len())
+}
+
+/// Top-level keys that make a document another format's, or may: EMF's `_aws`, beeline's `trace.trace_id` and
+/// `data`, the JSON platform envelope's `type` and `record` (its `time` is lifted anyway). [`key_slot`] numbers them
+/// after [`LIFTED_KEYS`], so one `match` tells both kinds apart.
+const ROUTING_KEYS: [&str; 5] = ["_aws", "trace.trace_id", "data", "type", "record"];
+const AWS_SLOT: usize = LIFTED_KEYS.len();
+const TRACE_SLOT: usize = AWS_SLOT + 1;
+const DATA_SLOT: usize = AWS_SLOT + 2;
+const TYPE_SLOT: usize = AWS_SLOT + 3;
+const RECORD_SLOT: usize = AWS_SLOT + 4;
+const TIME_SLOT: usize = 1;
+const _: () = assert!(RECORD_SLOT + 1 == LIFTED_KEYS.len() + ROUTING_KEYS.len());
+
+/// The slot of a top-level key in [`LIFTED_KEYS`] then [`ROUTING_KEYS`], as a `match` (a jump on the length, then
+/// one comparison) rather than a comparison per key for every key of every document.
+fn key_slot(key: &str) -> Option<usize> {
     Some(match key {
         "timestamp" => 0,
         "time" => 1,
@@ -128,6 +183,11 @@ fn lifted_slot(key: &str) -> Option<usize> {
         "_X_AMZN_TRACE_ID" => 16,
         "spanId" => 17,
         "span_id" => 18,
+        "_aws" => 19,
+        "trace.trace_id" => 20,
+        "data" => 21,
+        "type" => 22,
+        "record" => 23,
         _ => return None,
     })
 }
@@ -138,25 +198,46 @@ const REQUEST_ID_KEYS: Range<usize> = 8..13;
 const TRACE_KEYS: Range<usize> = 13..17;
 const SPAN_KEYS: Range<usize> = 17..19;
 
-/// Reads a top-level object for [`Lifted`], checking the whole document and walking all of it into `visitor` (which
-/// renders the body when the pipeline asks for it, and is [`json::Check`] otherwise).
-fn lift<'a, V: json::Visitor<'a>>(text: &'a str, visitor: &mut V) -> Result<Lifted<'a>, json::Error> {
+/// What a walk saw of the top-level keys in [`ROUTING_KEYS`].
+#[derive(Debug, Default, Clone, Copy)]
+struct Seen {
+    /// `_aws` or `trace.trace_id`: the walk stopped there, when asked to.
+    routed: bool,
+    /// `data`.
+    data: bool,
+    /// `type`, or a second `time` or `record` (which the platform envelope refuses as duplicates, and its parser
+    /// then claims the line by a substring).
+    platform: bool,
+    /// `type` with a value spelled as Lambda spells a platform record's: the walk stopped there, when asked to.
+    platform_record: bool,
+}
+
+/// Reads a top-level object into `out` (empty before), checking the whole document and walking all of it into
+/// `visitor` (which renders the body when the pipeline asks for it, and is [`json::Check`] otherwise). With `ROUTE`,
+/// it stops early, the rest unchecked, at a key that makes the line likely some other format's (see [`Seen`]): the
+/// line is then read again by whichever format takes it, so the rest of the walk would be wasted.
+fn lift<'a, V: json::Visitor<'a>, const ROUTE: bool>(
+    text: &'a str,
+    visitor: &mut V,
+    out: &mut Lifted<'a>,
+) -> Result<Seen, json::Error> {
     let mut reader = json::Reader::new(text);
-    let mut out = Lifted::default();
+    let mut seen = Seen::default();
     if !reader.enter_object() {
-        return json::Reader::new(text).document(visitor).map(|()| out);
+        return json::Reader::new(text).document(visitor).map(|()| seen);
     }
     let object = visitor.begin_object();
     let mut first = true;
+    let mut record = false;
     while let Some(key) = reader.member(first)? {
         first = false;
-        let member = visitor.begin_member(key);
         let slot = match key.plain() {
-            Some(key) => lifted_slot(key),
-            None => lifted_slot(&key.get()),
+            Some(key) => key_slot(key),
+            None => key_slot(&key.get()),
         };
+        let member = visitor.begin_member(key);
         match slot {
-            Some(i) if out.0[i].is_none() => {
+            Some(i) if i < LIFTED_KEYS.len() && out.0[i].is_none() => {
                 let scalar = reader.scalar_or_walk(visitor, 1)?;
                 out.0[i] = Some(match scalar {
                     Some(json::Scalar::Str(s)) => Scalar::Str(s.get()),
@@ -170,12 +251,31 @@ fn lift<'a, V: json::Visitor<'a>>(text: &'a str, visitor: &mut V) -> Result<Lift
                     visitor.scalar(scalar);
                 }
             }
-            _ => reader.value(visitor, 1)?,
+            Some(AWS_SLOT | TRACE_SLOT) if ROUTE => {
+                seen.routed = true;
+                return Ok(seen);
+            }
+            Some(TYPE_SLOT) if ROUTE && reader.value_starts_with("\"platform.") => {
+                seen.platform_record = true;
+                return Ok(seen);
+            }
+            slot => {
+                match slot {
+                    Some(DATA_SLOT) => seen.data = true,
+                    Some(TYPE_SLOT | TIME_SLOT) => seen.platform = true,
+                    Some(RECORD_SLOT) => {
+                        seen.platform |= record;
+                        record = true;
+                    }
+                    _ => {}
+                }
+                reader.value(visitor, 1)?;
+            }
         }
         visitor.end_member(member);
     }
     visitor.end_object(object);
-    reader.end().map(|()| out)
+    reader.end().map(|()| seen)
 }
 
 /// The first value of each of [`LIFTED_KEYS`] in a top-level object, the rest of the document checked but not kept.
@@ -379,6 +479,11 @@ mod tests {
         for key in ["", "Time", "times", "level ", "msg", "trace.trace_id", "span", "requestid"] {
             assert_eq!(lifted_slot(key), None, "{key}");
         }
+        for (i, key) in ROUTING_KEYS.iter().enumerate() {
+            assert_eq!(key_slot(key), Some(AWS_SLOT + i), "{key}");
+            assert_eq!(lifted_slot(key), None, "{key}");
+        }
+        assert_eq!(key_slot("time"), Some(TIME_SLOT));
     }
 
     fn ctx() -> Ctx<'static> {

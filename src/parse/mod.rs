@@ -299,18 +299,24 @@ pub fn parse_line(message: &str, observed_ns: UnixNanos) -> ParsedLine {
 /// [`parse_line`], with JSON bodies also rendered as OTLP/protobuf in the walk that checks them when
 /// `render_otlp`: the pipeline asks for it when logs will be shipped that way.
 pub fn parse_line_rendering(message: &str, observed_ns: UnixNanos, render_otlp: bool) -> ParsedLine {
+    parse_line_with(message, observed_ns, render_otlp, true)
+}
+
+/// [`parse_line_rendering`], settling lines that open with `{` by their walk when `routed` ([`classify_object`]),
+/// else by [`classify_by_trial`] alone: the general routine the routed one is tested against.
+fn parse_line_with(message: &str, observed_ns: UnixNanos, render_otlp: bool, routed: bool) -> ParsedLine {
     // Lambda terminates text lines with "\n"; the newline is framing, not content.
     let kept = message.bytes().rposition(|c| !matches!(c, b'\n' | b'\r')).map_or(0, |i| i + 1);
     let line = &message[..kept];
     let ctx = Ctx { observed_ns, prefix: None, render_otlp };
     if let Some(prefix) = runtime_prefix::strip(line) {
         let ctx = Ctx { observed_ns, prefix: Some(&prefix), render_otlp };
-        return classify(prefix.message, &ctx);
+        return classify(prefix.message, &ctx, routed);
     }
-    classify(line, &ctx)
+    classify(line, &ctx, routed)
 }
 
-fn classify(text: &str, ctx: &Ctx<'_>) -> ParsedLine {
+fn classify(text: &str, ctx: &Ctx<'_>, routed: bool) -> ParsedLine {
     let skipped = text.bytes().position(|c| !json_log::JSON_WHITESPACE.contains(&char::from(c))).unwrap_or(text.len());
     let json = &text[skipped..];
     let first = json.as_bytes().first().copied();
@@ -325,6 +331,16 @@ fn classify(text: &str, ctx: &Ctx<'_>) -> ParsedLine {
             _ => ParsedLine { format: Format::Text, items: vec![Item::Log(AppLog::text(text, ctx))], error: None },
         };
     }
+    if routed && first == Some(b'{') {
+        if let Some(parsed) = classify_object(text, ctx) {
+            return parsed;
+        }
+    }
+    classify_by_trial(text, ctx, first)
+}
+
+/// The general routine: each format in [`FORMATS`] order, until one takes the line.
+fn classify_by_trial(text: &str, ctx: &Ctx<'_>, first: Option<u8>) -> ParsedLine {
     // These formats read only a line that opens, after whitespace, with a JSON value or a quoted one; a line
     // opening with any other printable ASCII (START, REPORT, MONITORING, most text) needs none of their checks.
     let json_led =
@@ -340,6 +356,29 @@ fn classify(text: &str, ctx: &Ctx<'_>) -> ParsedLine {
         }
     }
     ParsedLine { format: Format::Text, items: vec![Item::Log(AppLog::text(text, ctx))], error: None }
+}
+
+/// A line that opens with `{`, settled by the walk that lifts its JSON log fields: the formats before
+/// [`Format::JsonLog`] claim a document the walk reads only by its top-level keys, so they are asked only when those
+/// keys are there ([`json_log::parse_unrouted`]) — the same answer as [`classify_by_trial`] without a substring scan
+/// of every JSON line per format. `None` for the lines the walk leaves to the general routine.
+fn classify_object(text: &str, ctx: &Ctx<'_>) -> Option<ParsedLine> {
+    let log = json_log::parse_unrouted(text, ctx)?;
+    // In `FORMATS` order. EMF is not asked: the walk keeps only documents without a top-level `_aws`, which it
+    // never claims.
+    let asked: [(Format, bool, ParseFn); 2] =
+        [(Format::JsonPlatform, log.platform, json_platform::parse), (Format::Beeline, log.beeline, beeline::parse)];
+    for (format, ask, parse) in asked {
+        if !ask {
+            continue;
+        }
+        match parse(text, ctx) {
+            Ok(None) => {}
+            Ok(Some(items)) => return Some(ParsedLine { format, items, error: None }),
+            Err(error) => return Some(malformed(text, ctx, error)),
+        }
+    }
+    Some(ParsedLine { format: Format::JsonLog, items: log.items, error: None })
 }
 
 /// A line that broke the format it claimed: forwarded whole as text, tagged with what was wrong.
@@ -435,6 +474,144 @@ mod tests {
             "]".repeat(100)
         );
         assert!(parse_line(&platform, 0).error.is_some());
+    }
+
+    /// Lines that open with `{` and whose top-level keys, spelled plainly or escaped, repeated or nested, would
+    /// interest another JSON format.
+    const ODD_OBJECTS: [&str; 16] = [
+        r#"{"_aws":{"CloudWatchMetrics":[{"Namespace":"N","Dimensions":[["d"]],"Metrics":[{"Name":"m"}]}]},"d":"x","m":1}"#,
+        r#"{"_\u0061ws":{"CloudWatchMetrics":[{"Namespace":"N","Dimensions":[],"Metrics":[{"Name":"m"}]}]},"m":1}"#,
+        r#"{"_\u0061ws":{"CloudWatchMetrics":[]},"x":"_aws"}"#,
+        r#"{"a":{"_aws":{"CloudWatchMetrics":[]}},"_aws":"not an object"}"#,
+        r#"{"a":{"_aws":{"CloudWatchMetrics":[]}},"b":"_aws"}"#,
+        r#"{"trace.trace_id":"t1","trace.span_id":"s1","name":"n","duration_ms":1}"#,
+        r#"{"trace\u002etrace_id":"t1","trace.span_id":"s1"}"#,
+        r#"{"data":"not an object","msg":"names trace.trace_id"}"#,
+        r#"{"data":{"trace.trace_id":"t1","trace.span_id":"s1"},"time":"2024-03-01T12:00:00Z","data":1}"#,
+        r#"{"d\u0061ta":{"trace.trace_id":"t1","trace.span_id":"s1"}}"#,
+        r#"{"time":"2024-03-01T12:00:00Z","type":"platform.start","record":{"requestId":"r1"}}"#,
+        r#"{"time":"2024-03-01T12:00:00Z","t\u0079pe":"platform.start","record":{"requestId":"r1"}}"#,
+        r#"{"time":1,"time":2,"x":{"type":"platform.start"}}"#,
+        r#"{"record":1,"rec\u006frd":2,"x":{"type":"platform.start"}}"#,
+        r#"{"type": "platform.start","record":{}, "type":"x"}"#,
+        r#"{"level":"info","x":{"type":"platform.start","_aws":{},"trace.trace_id":"t"}}"#,
+    ];
+
+    #[test]
+    fn routing_by_the_walk_agrees_with_trying_every_format() {
+        const PREFIX: &str = "2024-03-01T12:00:00.900Z\t8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f\tINFO\t";
+        for line in ODD_OBJECTS {
+            for line in [line.to_owned(), format!("{PREFIX}{line}"), format!(" {line}\u{a0}"), line.replace('}', "")] {
+                for render in [false, true] {
+                    assert_eq!(
+                        parse_line_rendering(&line, 7, render),
+                        parse_line_with(&line, 7, render, false),
+                        "{line}"
+                    );
+                }
+            }
+        }
+        // Quirks of the substring scans, kept: an escaped `_aws` is EMF only where `"_aws"` is spelled out somewhere,
+        // `data` that is no object is a broken beeline event where `trace.trace_id` is, and duplicate envelope keys
+        // make a broken platform record only where `"type":"platform.` is spelled compactly.
+        let formats: Vec<_> = ODD_OBJECTS.iter().map(|line| parse_line(line, 7).format).collect();
+        use Format::*;
+        let want = [
+            Emf,
+            JsonLog,
+            Emf,
+            Emf,
+            JsonLog,
+            Beeline,
+            JsonLog,
+            Beeline,
+            Beeline,
+            Beeline,
+            JsonPlatform,
+            JsonPlatform,
+            JsonPlatform,
+            JsonPlatform,
+            JsonLog,
+            JsonLog,
+        ];
+        assert_eq!(formats, want);
+    }
+
+    fn object_line() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let keys = vec![
+            "_aws",
+            "_\\u0061ws",
+            "trace.trace_id",
+            "trace\\u002etrace_id",
+            "trace.span_id",
+            "data",
+            "d\\u0061ta",
+            "type",
+            "t\\u0079pe",
+            "time",
+            "record",
+            "rec\\u006frd",
+            "level",
+            "requestId",
+            "name",
+            "duration_ms",
+            "m",
+        ];
+        let values = vec![
+            "1",
+            "null",
+            "true",
+            "[1,\"a\"]",
+            "{}",
+            "\"x\"",
+            "\"_aws\"",
+            "\"trace.trace_id\"",
+            "\"platform.start\"",
+            "\"2024-03-01T12:00:00Z\"",
+            "1700000000000",
+            "\"t\\u0031\"",
+            r#"{"CloudWatchMetrics":[{"Namespace":"N","Dimensions":[["m"]],"Metrics":[{"Name":"m","Unit":"Count"}]}]}"#,
+            r#"{"trace.trace_id":"t1","trace.span_id":"s1"}"#,
+            r#"{"type":"platform.start","record":{}}"#,
+            r#"{"requestId":"r1","version":"$LATEST"}"#,
+            r#"{"_aws":{"CloudWatchMetrics":[]}}"#,
+        ];
+        let member =
+            (proptest::sample::select(keys), proptest::sample::select(values), prop_oneof![Just(":"), Just(" : ")]);
+        let junk = proptest::option::weighted(
+            0.2,
+            (any::<proptest::sample::Index>(), proptest::sample::select(vec!["", "\"", ",", "}", "{", "\\", "]", "x"])),
+        );
+        let edges = proptest::sample::select(vec![
+            ("", ""),
+            (" \t", " "),
+            ("\u{a0}", ""),
+            ("", "\u{a0}"),
+            ("2024-03-01T12:00:00.900Z\t8f5c1c4e-2b2a-4b4e-9d8e-0a1b2c3d4e5f\tINFO\t", ""),
+        ]);
+        (proptest::collection::vec(member, 0..6), junk, edges).prop_map(|(members, junk, (before, after))| {
+            let members: Vec<String> = members.iter().map(|(k, v, colon)| format!("\"{k}\"{colon}{v}")).collect();
+            let mut body = format!("{{{}}}", members.join(","));
+            // Broken lines: cut short, or a stray character put in. The body is ASCII, so any index is a boundary.
+            match junk {
+                Some((at, "")) => body.truncate(at.index(body.len())),
+                Some((at, piece)) => body.insert_str(at.index(body.len() + 1), piece),
+                None => {}
+            }
+            format!("{before}{body}{after}")
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The walk asks a format only when the keys it claims by are there; every line comes out as if each format
+        /// had been tried in turn.
+        #[test]
+        fn routed_lines_parse_as_the_general_routine_parses_them(line in object_line(), render in proptest::bool::ANY) {
+            proptest::prop_assert_eq!(parse_line_rendering(&line, 7, render), parse_line_with(&line, 7, render, false));
+        }
     }
 
     #[test]

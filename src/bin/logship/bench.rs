@@ -40,7 +40,8 @@ pub struct BenchArgs {
     /// The least time one timed sample runs, in milliseconds (passes over the fixture are repeated to reach it).
     #[arg(long, default_value_t = 25)]
     sample_ms: u64,
-    /// gzip level of the request bodies (libdeflate 0–12); default LOGSHIP_GZIP_LEVEL, else the shipper's default.
+    /// gzip level of the request bodies (0–12: 1 is ISA-L's level 1, the others libdeflate's); default
+    /// LOGSHIP_GZIP_LEVEL, else the shipper's default.
     #[arg(long)]
     gzip_level: Option<i32>,
     /// Encode OTLP/JSON instead of the shipper's default protobuf.
