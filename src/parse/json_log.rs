@@ -88,18 +88,33 @@ pub(crate) fn parse_unrouted(line: &str, ctx: &Ctx<'_>) -> Option<Unrouted> {
     // Filled in place: the fields are too big to move about by value for every line.
     let mut fields = Lifted::default();
     let (body, seen) = if ctx.render_otlp {
-        let mut otlp = Vec::with_capacity(text.len() + text.len() / 4);
-        let seen = lift::<_, true>(text, &mut otlp_proto::JsonWriter::new(&mut otlp), &mut fields).ok()?;
-        (AnyValue::Json(JsonDoc::with_otlp(text, otlp)), seen)
+        // Rendered into a reused buffer and copied out at its size only once the line is kept: a line handed back
+        // (a platform record, EMF, a beeline span) then costs no allocation, and a kept body no spare capacity.
+        let mut render = |otlp: &mut Vec<u8>| {
+            otlp.clear();
+            let seen = lift::<_, true>(text, &mut otlp_proto::JsonWriter::new(otlp), &mut fields).ok()?;
+            let kept = !(seen.routed || seen.platform_record);
+            kept.then(|| (AnyValue::Json(JsonDoc::with_otlp(text, otlp.clone())), seen))
+        };
+        RENDERED.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut otlp) => render(&mut otlp),
+            // Only reentrancy could find it borrowed; a buffer of its own is still right.
+            Err(_) => render(&mut Vec::new()),
+        })?
     } else {
         let seen = lift::<_, true>(text, &mut json::Check, &mut fields).ok()?;
+        if seen.routed || seen.platform_record {
+            return None;
+        }
         (AnyValue::Json(JsonDoc::new_parsed(text)), seen)
     };
-    if seen.routed || seen.platform_record {
-        return None;
-    }
     let items = vec![Item::Log(record(&fields, body, ctx))];
     Some(Unrouted { items, beeline: seen.data, platform: bare && seen.platform })
+}
+
+thread_local! {
+    /// [`parse_unrouted`]'s rendering of the line being read.
+    static RENDERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// JSON's insignificant whitespace; `str::trim` would also eat Unicode spaces the JSON parser then rejects.
