@@ -1,4 +1,4 @@
-//! Request-body compression: gzip by ISA-L at the default level 1, by libdeflate at every other level.
+//! Request-body compression: gzip by ISA-L at the default level 1 (bodies of 16 KiB or more), by libdeflate otherwise.
 
 use std::cell::RefCell;
 
