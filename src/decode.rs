@@ -1519,6 +1519,17 @@ mod tests {
         ])
     }
 
+    /// `base` with each of [`mutation`]'s edits applied in turn.
+    fn mutated(base: String, mutations: Vec<(proptest::sample::Index, usize, Vec<u8>)>) -> Vec<u8> {
+        let mut json = base.into_bytes();
+        for (at, removed, inserted) in mutations {
+            let at = at.index(json.len() + 1);
+            let removed = removed.min(json.len() - at);
+            json.splice(at..at + removed, inserted);
+        }
+        json
+    }
+
     fn mutation() -> impl proptest::strategy::Strategy<Value = (proptest::sample::Index, usize, Vec<u8>)> {
         use proptest::prelude::*;
         let pieces = [
@@ -1603,12 +1614,7 @@ mod tests {
             base in base_document(),
             mutations in proptest::collection::vec(mutation(), 1..4),
         ) {
-            let mut json = base.into_bytes();
-            for (at, removed, inserted) in mutations {
-                let at = at.index(json.len() + 1);
-                let removed = removed.min(json.len() - at);
-                json.splice(at..at + removed, inserted);
-            }
+            let json = mutated(base, mutations);
             if let Some(diff) = differs_from_sonic(&json) {
                 proptest::prop_assert!(false, "{diff}");
             }
@@ -1627,12 +1633,7 @@ mod tests {
             ),
             mutations in proptest::collection::vec(mutation(), 0..2),
         ) {
-            let mut json = base.into_bytes();
-            for (at, removed, inserted) in mutations {
-                let at = at.index(json.len() + 1);
-                let removed = removed.min(json.len() - at);
-                json.splice(at..at + removed, inserted);
-            }
+            let mut json = mutated(base, mutations);
             for (at, bytes) in bad {
                 let at = at.index(json.len() + 1);
                 json.splice(at..at, bytes.iter().copied());

@@ -32,24 +32,15 @@ use std::ops::Range;
 pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Option<Vec<Item>>, ParseError> {
     let text = line.trim_start_matches(JSON_WHITESPACE);
     let (fields, body) = match text.as_bytes().first() {
-        Some(b'{') if ctx.render_otlp => {
-            // A body's protobuf runs to about its text's length: keys and strings lose their quotes, members gain
-            // two wrappers. A quarter more is rarely outgrown.
-            let mut otlp = Vec::with_capacity(text.len() + text.len() / 4);
-            let mut fields = Lifted::default();
-            match lift::<_, false>(text, &mut otlp_proto::JsonWriter::new(&mut otlp), &mut fields) {
-                Ok(_) => (fields, AnyValue::Json(JsonDoc::with_otlp(text, otlp))),
-                Err(_) => (from_json::<Lifted<'_>>(Format::JsonLog, text)?, AnyValue::Json(JsonDoc::new_parsed(text))),
-            }
-        }
         Some(b'{') => {
-            // A document the reader refuses goes to sonic-rs, whose message the malformed record carries.
             let mut fields = Lifted::default();
-            let fields = match lift::<_, false>(text, &mut json::Check, &mut fields) {
-                Ok(_) => fields,
-                Err(_) => from_json::<Lifted<'_>>(Format::JsonLog, text)?,
-            };
-            (fields, AnyValue::Json(JsonDoc::new_parsed(text)))
+            match walk_object::<false>(text, ctx.render_otlp, &mut fields) {
+                Ok(Some((body, _))) => (fields, body),
+                // A document the reader refuses goes to sonic-rs, whose message the malformed record carries.
+                Ok(None) | Err(_) => {
+                    (from_json::<Lifted<'_>>(Format::JsonLog, text)?, AnyValue::Json(JsonDoc::new_parsed(text)))
+                }
+            }
         }
         Some(b'[') if text.trim_end_matches(JSON_WHITESPACE).ends_with(']') => match whole_json(text) {
             Some(value) => (Lifted::default(), value),
@@ -87,33 +78,40 @@ pub(crate) fn parse_unrouted(line: &str, ctx: &Ctx<'_>) -> Option<Unrouted> {
     let bare = ctx.prefix.is_none();
     // Filled in place: the fields are too big to move about by value for every line.
     let mut fields = Lifted::default();
-    let (body, seen) = if ctx.render_otlp {
-        // Rendered into a reused buffer and copied out at its size only once the line is kept: a line handed back
-        // (a platform record, EMF, a beeline span) then costs no allocation, and a kept body no spare capacity.
-        let mut render = |otlp: &mut Vec<u8>| {
-            otlp.clear();
-            let seen = lift::<_, true>(text, &mut otlp_proto::JsonWriter::new(otlp), &mut fields).ok()?;
-            let kept = !(seen.routed || seen.platform_record);
-            kept.then(|| (AnyValue::Json(JsonDoc::with_otlp(text, otlp.clone())), seen))
-        };
-        RENDERED.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut otlp) => render(&mut otlp),
-            // Only reentrancy could find it borrowed; a buffer of its own is still right.
-            Err(_) => render(&mut Vec::new()),
-        })?
-    } else {
-        let seen = lift::<_, true>(text, &mut json::Check, &mut fields).ok()?;
-        if seen.routed || seen.platform_record {
-            return None;
-        }
-        (AnyValue::Json(JsonDoc::new_parsed(text)), seen)
-    };
+    let (body, seen) = walk_object::<true>(text, ctx.render_otlp, &mut fields).ok()??;
     let items = vec![Item::Log(record(&fields, body, ctx))];
     Some(Unrouted { items, beeline: seen.data, platform: bare && seen.platform })
 }
 
+/// Walks an object line once into `fields`, checking all of it, and renders its body as OTLP/protobuf when
+/// `render`. `Ok(None)` where a `ROUTE` walk stopped at a key that makes the line likely another format's (see
+/// [`lift`]).
+fn walk_object<'a, const ROUTE: bool>(
+    text: &'a str,
+    render: bool,
+    fields: &mut Lifted<'a>,
+) -> Result<Option<(AnyValue, Seen)>, json::Error> {
+    let kept = |seen: Seen| !(seen.routed || seen.platform_record);
+    if !render {
+        let seen = lift::<_, ROUTE>(text, &mut json::Check, fields)?;
+        return Ok(kept(seen).then(|| (AnyValue::Json(JsonDoc::new_parsed(text)), seen)));
+    }
+    // Rendered into a reused buffer and copied out at its size only once the line is kept: a line handed back (a
+    // platform record, EMF, a beeline span) then costs no allocation, and a kept body no spare capacity.
+    let mut walk = |otlp: &mut Vec<u8>| {
+        otlp.clear();
+        let seen = lift::<_, ROUTE>(text, &mut otlp_proto::JsonWriter::new(otlp), fields)?;
+        Ok(kept(seen).then(|| (AnyValue::Json(JsonDoc::with_otlp(text, otlp.clone())), seen)))
+    };
+    RENDERED.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut otlp) => walk(&mut otlp),
+        // Only reentrancy could find it borrowed; a buffer of its own is still right.
+        Err(_) => walk(&mut Vec::new()),
+    })
+}
+
 thread_local! {
-    /// [`parse_unrouted`]'s rendering of the line being read.
+    /// [`walk_object`]'s rendering of the line being read.
     static RENDERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
